@@ -1,0 +1,48 @@
+"""Fixtures for tests that run real eventlet server processes."""
+
+import uuid
+
+import pytest
+
+from .servers import ServerProcess, WallClient
+
+
+@pytest.fixture
+def wall_name():
+    """A wall no other test uses, so servers can be shared between tests."""
+    return "t-" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def start_server(redis_url, tmp_path):
+    """A factory of server processes on the test Redis, stopped afterwards."""
+    started = []
+
+    def start(redis=redis_url, **kwargs):
+        server = ServerProcess(redis, str(tmp_path), **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+@pytest.fixture
+def make_client():
+    """A factory of connected WallClients, closed afterwards."""
+    made = []
+
+    def make(server, transport="websocket", **kwargs):
+        client = WallClient(server, transport, **kwargs).connect()
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()

@@ -1,0 +1,150 @@
+"""The store against the real test Redis."""
+
+import threading
+
+import pytest
+
+from wall import store as store_module
+from wall.store import WallStore, id_key
+
+
+@pytest.fixture
+def store(redis_url):
+    client = store_module.connect(redis_url)
+    yield WallStore(client, history=10000)
+    client.close()
+
+
+def add(store, n, wall="w", prefix="m"):
+    return [store.add_post(wall, "ann", "%s%d" % (prefix, i))[0] for i in range(n)]
+
+
+def test_add_post_returns_the_contract_shape(store, rdb):
+    post, created = store.add_post("w", "ann", "hello", "c-1")
+    assert created
+    assert set(post) == {"id", "wall", "username", "message", "ts", "client_id"}
+    assert (post["wall"], post["username"], post["message"], post["client_id"]) == (
+        "w", "ann", "hello", "c-1")
+    assert post["ts"] == int(post["id"].split("-")[0])
+    assert rdb.xlen("wall:posts:w") == 1
+
+
+def test_client_id_stores_once_and_returns_the_original(store, rdb):
+    first, created1 = store.add_post("w", "ann", "hello", "same")
+    again, created2 = store.add_post("w", "ann", "hello (edited)", "same")
+    assert (created1, created2) == (True, False)
+    assert again == first
+    assert rdb.xlen("wall:posts:w") == 1
+    assert 0 < rdb.ttl("wall:cid:w:same") <= 24 * 3600
+
+
+def test_client_id_is_per_wall(store, rdb):
+    store.add_post("a", "ann", "x", "same")
+    _, created = store.add_post("b", "ann", "x", "same")
+    assert created
+
+
+def test_same_client_id_at_once_stores_once(store, rdb):
+    barrier = threading.Barrier(8)
+    results = []
+
+    def post():
+        barrier.wait()
+        results.append(store.add_post("w", "ann", "race", "race-1"))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert rdb.xlen("wall:posts:w") == 1
+    assert sum(created for _, created in results) == 1
+    assert len({post["id"] for post, _ in results}) == 1
+
+
+def test_without_client_id_every_post_is_stored(store, rdb):
+    store.add_post("w", "ann", "x")
+    store.add_post("w", "ann", "x")
+    assert rdb.xlen("wall:posts:w") == 2
+
+
+def test_latest_before_after_paging(store):
+    posts = add(store, 120)
+    ids = [p["id"] for p in posts]
+    assert ids == sorted(ids, key=id_key)
+
+    page = store.latest("w", 50)
+    assert [p["id"] for p in page.posts] == ids[-50:] and page.more
+    page = store.before("w", ids[70], 50)
+    assert [p["id"] for p in page.posts] == ids[20:70] and page.more
+    page = store.before("w", ids[20], 50)
+    assert [p["id"] for p in page.posts] == ids[:20] and not page.more
+
+    page = store.after("w", ids[9], 100)
+    assert [p["id"] for p in page.posts] == ids[10:110] and page.more
+    page = store.after("w", ids[19], 100)
+    assert [p["id"] for p in page.posts] == ids[20:] and not page.more
+    assert not page.truncated and page.end == ids[-1]
+
+
+def test_empty_wall(store):
+    page = store.latest("nobody", 50)
+    assert page.posts == [] and not page.more and page.end == "0-0"
+    page = store.after("nobody", "1-0", 50)
+    assert page.posts == [] and not page.more and not page.truncated
+
+
+def test_retention_trims_and_after_reports_truncated(redis_url, rdb):
+    client = store_module.connect(redis_url)
+    store = WallStore(client, history=50)
+    first = add(store, 1)[0]
+    assert not store.after("w", first["id"], 10).truncated
+    posts = add(store, 400, prefix="n")
+    assert 50 <= rdb.xlen("wall:posts:w") < 400
+    page = store.after("w", first["id"], 10)
+    assert page.truncated
+    # an id that is still kept is not truncated
+    kept = store.latest("w", 1).posts[0]
+    assert not store.after("w", kept["id"], 10).truncated
+    assert store.latest("w", 200).posts[-1]["id"] == posts[-1]["id"]
+    client.close()
+
+
+def test_walls_index(store):
+    add(store, 3, wall="a")
+    add(store, 1, wall="b")
+    assert dict(store.walls()) == {"a": 3, "b": 1}
+    assert store.walls()[0][0] == "b"  # most recent first
+
+
+def test_presence_counts_live_processes_and_gates_announcements(store, rdb):
+    total, announce = store.sync_presence("w", "p1", 2, timeout_s=30)
+    assert (total, announce) == (2, 1)
+    # changed again within the second: counted, but not announced yet
+    total, announce = store.sync_presence("w", "p2", 3, timeout_s=30)
+    assert (total, announce) == (5, -1)
+    rdb.delete("wall:online-gate:w")
+    assert store.sync_presence("w", "p2", 3, timeout_s=30) == (5, 1)
+    assert store.sync_presence("w", "p2", 3, timeout_s=30) == (5, 0)
+    assert store.online("w", 30) == 5
+
+
+def test_presence_forgets_dead_processes(store, rdb):
+    store.sync_presence("w", "dead", 4, timeout_s=30)
+    rdb.zadd("wall:processes", {"dead": 1})  # last heartbeat long ago
+    total, _ = store.sync_presence("w", "alive", 1, timeout_s=30)
+    assert total == 1
+    assert rdb.hkeys("wall:online:w") == ["alive"]
+
+
+def test_heartbeat_restates_counts_after_data_loss(store, rdb):
+    store.sync_presence("w", "p1", 2, timeout_s=30)
+    rdb.flushall()
+    store.heartbeat("p1", {"w": 2}, timeout_s=30)
+    assert store.online("w", 30) == 2
+
+
+def test_no_retry_on_the_post_path(redis_url):
+    client = store_module.connect(redis_url)
+    assert client.get_retry().get_retries() == 0
+    client.close()

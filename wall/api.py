@@ -1,0 +1,68 @@
+"""The JSON API under ``/api`` and the health check (docs/protocol.md)."""
+
+import logging
+
+import redis
+from flask import Blueprint, jsonify, request
+
+from . import validation
+from .errors import UNAVAILABLE_MESSAGE, Invalid
+from .runtime import get_runtime
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/walls")
+def list_walls():
+    """Walls that have posts, most recently active first, with their online counts."""
+    runtime = get_runtime()
+    timeout = runtime.presence.timeout
+    walls = [
+        {"name": name, "posts": count, "online": runtime.store.online(name, timeout)}
+        for name, count in runtime.store.walls()
+    ]
+    return jsonify(walls=walls)
+
+
+@bp.get("/api/walls/<name>/posts")
+def read_posts(name):
+    """Posts of a wall, oldest first: the newest, ``before=<id>`` or ``after=<id>``."""
+    wall = validation.wall_name(name)
+    args = request.args
+    limit = validation.page_limit(args.get("limit"))
+    before = validation.optional_post_id(args.get("before"), "before")
+    after = validation.optional_post_id(args.get("after"), "after")
+    store = get_runtime().store
+    if before and after:
+        raise Invalid("Use either before or after, not both.")
+    if after:
+        page = store.after(wall, after, limit)
+        return jsonify(wall=wall, posts=page.posts, more=page.more, truncated=page.truncated)
+    page = store.before(wall, before, limit) if before else store.latest(wall, limit)
+    return jsonify(wall=wall, posts=page.posts, more=page.more)
+
+
+@bp.post("/api/walls/<name>/posts")
+def create_post(name):
+    """Store a post, exactly as ``add to wall`` does: 201, or 200 on an idempotent repeat."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object with username and message.")
+    wall, username, message, client_id = validation.new_post({**data, "wall": name})
+    post, created = get_runtime().add_post(
+        wall, username, message, client_id, request.remote_addr
+    )
+    return jsonify(post=post), 201 if created else 200
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 ``{"status": "ok"}`` when Redis answers, else 503 with the reason."""
+    try:
+        get_runtime().store.ping()
+    except redis.RedisError as exc:
+        log.warning("healthz: Redis unavailable: %s", exc)
+        return jsonify(status="unavailable", reason=UNAVAILABLE_MESSAGE), 503
+    return jsonify(status="ok")

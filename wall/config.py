@@ -1,0 +1,43 @@
+"""Configuration from environment variables, with safe defaults for development.
+
+Every variable is listed in the README's configuration table.
+"""
+
+import os
+import secrets
+
+
+def _flag(value, name):
+    value = value.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ValueError("%s must be on or off, not %r" % (name, value))
+
+
+def from_environ(environ=None):
+    """Return the app configuration read from ``environ`` (default ``os.environ``)."""
+    env = os.environ if environ is None else environ
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "WALL_ENV": env.get("WALL_ENV", "development"),
+        "HOST": env.get("HOST", "127.0.0.1"),
+        "PORT": int(env.get("PORT", "5000")),
+        "ASYNC_MODE": env.get("WALL_ASYNC_MODE", "eventlet"),
+        # None: start the embedded Redis in WALL_DATA_DIR
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "DATA_DIR": env.get("WALL_DATA_DIR") or None,
+        "REDIS_FSYNC": env.get("WALL_REDIS_FSYNC", "everysec"),
+        "DEFAULT_WALL": env.get("WALL_DEFAULT", "main"),
+        "HISTORY": int(env.get("WALL_HISTORY", "10000")),
+        "RATE_LIMITS": _flag(env.get("WALL_RATE_LIMITS", "on"), "WALL_RATE_LIMITS"),
+        "RATE_LIMIT_SOCKET": env.get("WALL_RATE_LIMIT_SOCKET", "5/10 seconds"),
+        "RATE_LIMIT_IP": env.get("WALL_RATE_LIMIT_IP", "600/minute"),
+        # seconds after its last heartbeat that a process stops counting online
+        "PRESENCE_TIMEOUT": float(env.get("WALL_PRESENCE_TIMEOUT", "30")),
+        "MESSAGE_QUEUE": True,
+        "LOG_LEVEL": env.get("WALL_LOG_LEVEL", "INFO"),
+        # Flask refuses bodies over this with 413; Socket.IO messages too.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+    }

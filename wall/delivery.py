@@ -1,0 +1,225 @@
+"""Delivery of posts from the Redis Streams to this process's sockets.
+
+One background task per process reads, with one blocking ``XREAD``, the
+stream of every wall that has a socket here, from the last id it delivered on
+each, and emits each new post to that wall's local sockets only. Because the
+position lives here and not in a pub/sub subscription, a Redis reconnect
+resumes exactly where delivery stopped: nothing is lost, nothing is doubled.
+
+A join hands the socket every post up to the wall's delivery position in the
+ack and puts it in the room in the same step, so the first live post it gets
+is the first one after what the ack held.
+"""
+
+import logging
+import threading
+import uuid
+
+import redis
+
+from .store import id_key
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/wall"
+JOIN_POSTS = 50  # newest posts in a plain join
+CATCH_UP_POSTS = 200  # posts after ``after`` in a re-join
+
+
+class Delivery:
+    """The per-process reader and the bookkeeping of which socket sees which wall.
+
+    :param socketio: the ``flask_socketio.SocketIO`` to emit with.
+    :param store: a :class:`wall.store.WallStore`.
+    :param reader: a Redis client of its own for the blocking read, with a
+                   socket timeout longer than ``block_ms``.
+    :param presence: a :class:`wall.presence.Presence` told of every change.
+    """
+
+    def __init__(self, socketio, store, reader, presence, block_ms=5000):
+        self.socketio = socketio
+        self.store = store
+        self.reader = reader
+        self.presence = presence
+        self.block_ms = block_ms
+        self.process_id = presence.process_id
+        self._wake_key = store.wake_key(self.process_id)
+        # Held while positions change and while a batch is emitted, so that
+        # a join sees a position and enters the room with nothing in between.
+        self._lock = threading.Lock()
+        self._positions = {}  # wall -> id of the last post delivered here
+        self._members = {}  # wall -> set of local sids
+        self._walls_of = {}  # sid -> set of walls
+        self._task = None
+        self._running = False
+        self._start_lock = threading.Lock()
+
+    # -- called by the /wall handlers ---------------------------------------
+
+    def join(self, sid, wall, after=None):
+        """Put ``sid`` on ``wall``; return the join ack (without ``online``)."""
+        self._ensure_running()
+        with self._lock:
+            position = self._positions.get(wall)
+        if after is None:
+            page = self.store.latest(wall, JOIN_POSTS, upto=position)
+        else:
+            page = self.store.after(wall, after, CATCH_UP_POSTS, upto=position)
+        while True:
+            with self._lock:
+                current = self._positions.get(wall)
+                first_here = current is None
+                if first_here:
+                    current = page.end
+                if id_key(current) <= id_key(page.end):
+                    self._enter(sid, wall, current, page)
+                    break
+            # The reader delivered past what we read: fetch the difference.
+            self._extend(wall, page, current, after is None)
+        if first_here:
+            self.store.wake(self._wake_key)
+        ack = {"ok": True, "wall": wall, "posts": page.posts, "more": page.more}
+        if page.truncated:
+            ack["truncated"] = True
+        return ack
+
+    def leave(self, sid, wall):
+        """Take ``sid`` off ``wall``; return True if it was on it."""
+        with self._lock:
+            walls = self._walls_of.get(sid, set())
+            if wall not in walls:
+                return False
+            walls.discard(wall)
+            self._drop(sid, wall)
+        self.socketio.server.leave_room(sid, wall, namespace=NAMESPACE)
+        return True
+
+    def disconnect(self, sid):
+        """Forget a socket that went away (its rooms are gone with it)."""
+        with self._lock:
+            for wall in self._walls_of.pop(sid, set()):
+                self._drop(sid, wall)
+
+    def walls(self):
+        """The walls with a socket in this process."""
+        with self._lock:
+            return list(self._members)
+
+    def local_count(self, wall):
+        with self._lock:
+            return len(self._members.get(wall, ()))
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def stop(self):
+        """Stop the reader (it notices within one Redis round trip)."""
+        self._running = False
+        if self._task is not None:
+            try:
+                self.store.wake(self._wake_key)
+            except redis.RedisError:
+                pass
+            self._task.join()
+            self._task = None
+
+    def _ensure_running(self):
+        if self._running:
+            return
+        with self._start_lock:
+            if not self._running:
+                self._running = True
+                self._task = self.socketio.start_background_task(self._run)
+
+    # -- internals -----------------------------------------------------------
+
+    def _enter(self, sid, wall, current, page):
+        # Posts after ``current`` reach this socket live; drop them here.
+        page.posts = [p for p in page.posts if id_key(p["id"]) <= id_key(current)]
+        if wall not in self._positions:
+            self._positions[wall] = current
+        self._members.setdefault(wall, set()).add(sid)
+        self._walls_of.setdefault(sid, set()).add(wall)
+        self.socketio.server.enter_room(sid, wall, namespace=NAMESPACE)
+        self.presence.set_local(wall, len(self._members[wall]))
+
+    def _drop(self, sid, wall):
+        members = self._members.get(wall)
+        if members is None:
+            return
+        members.discard(sid)
+        count = len(members)
+        if not count:
+            # Nobody here watches this wall: stop reading it. A later join
+            # starts again from the stream's end at that moment.
+            del self._members[wall]
+            del self._positions[wall]
+        self.presence.set_local(wall, count)
+
+    def _extend(self, wall, page, upto, newest):
+        limit = JOIN_POSTS if newest else CATCH_UP_POSTS
+        if not newest and page.more:
+            # The client pages the rest over HTTP; live posts start at upto.
+            page.end = upto
+            return
+        extra = self.store.range(wall, page.end, upto, limit + 1)
+        posts = page.posts + extra
+        if newest:
+            page.more = page.more or len(posts) > limit
+            page.posts = posts[-limit:]
+        else:
+            page.more = len(posts) > limit
+            page.posts = posts[:limit]
+        page.end = upto
+
+    def _run(self):
+        wake_position = None
+        failures = 0
+        while self._running:
+            try:
+                if wake_position is None:
+                    wake_position = self.store.last_wake(self._wake_key)
+                with self._lock:
+                    positions = dict(self._positions)
+                positions[self._wake_key] = wake_position
+                batches = self.store.read_new(
+                    self.reader, positions, self.block_ms, count=500
+                )
+                failures = 0
+            except redis.RedisError as exc:
+                # Reconnect at once, then slowly while Redis stays away; the
+                # positions are kept, so nothing is skipped meanwhile.
+                failures += 1
+                if failures == 1 or failures % 50 == 0:
+                    log.warning("delivery: Redis read failed (%s); retrying", exc)
+                self.socketio.sleep(0 if failures == 1 else 0.2)
+                continue
+            except Exception:
+                log.exception("delivery: unexpected error; retrying")
+                self.socketio.sleep(0.5)
+                continue
+            for name, entries in batches:
+                if name == self._wake_key:
+                    wake_position = entries[-1][0]
+                else:
+                    self._deliver(name, entries)
+
+    def _deliver(self, wall, posts):
+        with self._lock:
+            position = self._positions.get(wall)
+            if position is None:
+                return  # everyone left while we were reading
+            last = id_key(position)
+            for post in posts:
+                key = id_key(post["id"])
+                if key <= last:
+                    continue  # already delivered: a read may overlap a join
+                self.socketio.emit(
+                    "new post", post, to=wall, namespace=NAMESPACE, ignore_queue=True
+                )
+                last = key
+                self._positions[wall] = post["id"]
+
+
+def new_process_id():
+    """A name for this process in presence and wake-up keys."""
+    return uuid.uuid4().hex[:12]

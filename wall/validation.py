@@ -1,0 +1,132 @@
+"""Validation of everything a client sends, as pure functions.
+
+Each function takes the raw value from a JSON payload and returns the clean
+value, or raises :class:`wall.errors.Invalid` with a message meant for a
+person. Lengths are counted in code points after trimming and Unicode NFC,
+exactly as the browser client counts them.
+"""
+
+import re
+import unicodedata
+
+from .errors import Invalid
+
+WALL_NAME_MAX = 40
+USERNAME_MAX = 32
+MESSAGE_MAX = 1000
+CLIENT_ID_MAX = 64
+PAGE_DEFAULT = 50
+PAGE_MAX = 200
+
+_WALL_NAME = re.compile(r"[a-z0-9-]{1,%d}" % WALL_NAME_MAX)
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % CLIENT_ID_MAX)
+_POST_ID = re.compile(r"(\d{1,20})-(\d{1,20})")
+_U64 = 2**64
+
+# Embedding, override and isolate controls: they would let a name reorder
+# the text around it, so names refuse them (messages keep them, isolated).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def wall_name(value):
+    """Return the case-folded wall name, or raise Invalid."""
+    if not isinstance(value, str):
+        raise Invalid("The wall name must be a string.")
+    name = value.strip().lower()
+    if not _WALL_NAME.fullmatch(name):
+        raise Invalid(
+            "A wall name is 1 to %d characters of a-z, 0-9 and '-'." % WALL_NAME_MAX
+        )
+    return name
+
+
+def username(value):
+    """Return the clean username (1 to 32 code points), or raise Invalid."""
+    text = _text(value, "name", USERNAME_MAX, newlines=False)
+    if any(ch in _BIDI_CONTROLS for ch in text):
+        raise Invalid("The name may not contain text-direction control characters.")
+    return text
+
+
+def message(value):
+    """Return the clean message (1 to 1000 code points), or raise Invalid."""
+    return _text(value, "message", MESSAGE_MAX, newlines=True)
+
+
+def client_id(value):
+    """Return the client id (or None when absent), or raise Invalid."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
+        raise Invalid(
+            "client_id is 1 to %d characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'."
+            % CLIENT_ID_MAX
+        )
+    return value
+
+
+def post_id(value, field="id"):
+    """Return a Redis stream id such as ``1700000000000-0``, or raise Invalid."""
+    if not isinstance(value, str):
+        raise Invalid("%s must be a post id such as 1700000000000-0." % field)
+    match = _POST_ID.fullmatch(value)
+    if not match or any(int(part) >= _U64 for part in match.groups()):
+        raise Invalid("%s must be a post id such as 1700000000000-0." % field)
+    return "%d-%d" % (int(match.group(1)), int(match.group(2)))
+
+
+def optional_post_id(value, field):
+    """Like :func:`post_id`, but None (or absent) stays None."""
+    return None if value is None else post_id(value, field)
+
+
+def page_limit(value):
+    """Return a page size from 1 to 200 (default 50), or raise Invalid."""
+    if value is None:
+        return PAGE_DEFAULT
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= PAGE_MAX:
+        raise Invalid("limit must be a whole number from 1 to %d." % PAGE_MAX)
+    return value
+
+
+def payload(value, what):
+    """Return the payload if it is a JSON object, or raise Invalid."""
+    if not isinstance(value, dict):
+        raise Invalid("The %s payload must be a JSON object." % what)
+    return value
+
+
+def new_post(data):
+    """Validate an ``add to wall`` payload; return ``(wall, username, message, client_id)``."""
+    data = payload(data, "post")
+    for field in ("wall", "username", "message"):
+        if field not in data:
+            raise Invalid("The post has no '%s' field." % field)
+    return (
+        wall_name(data["wall"]),
+        username(data["username"]),
+        message(data["message"]),
+        client_id(data.get("client_id")),
+    )
+
+
+def _text(value, field, maximum, newlines):
+    if not isinstance(value, str):
+        raise Invalid("The %s must be a string." % field)
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise Invalid("The %s contains an invalid character (a lone surrogate)." % field)
+    if newlines:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", value).strip()
+    if not text:
+        raise Invalid("The %s may not be empty." % field)
+    if len(text) > maximum:
+        raise Invalid(
+            "The %s is %d characters long; the limit is %d." % (field, len(text), maximum)
+        )
+    allowed = "\n" if newlines else ""
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+        raise Invalid("The %s may not contain control characters." % field)
+    return text
