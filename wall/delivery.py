@@ -127,8 +127,11 @@ class Delivery:
             return
         with self._start_lock:
             if not self._running:
+                # Read before starting, so that a wake-up sent from now on
+                # (stop() included) interrupts the reader's first read.
+                wake_position = self.store.last_wake(self._wake_key)
                 self._running = True
-                self._task = self.socketio.start_background_task(self._run)
+                self._task = self.socketio.start_background_task(self._run, wake_position)
 
     # -- internals -----------------------------------------------------------
 
@@ -171,13 +174,10 @@ class Delivery:
             page.posts = posts[:limit]
         page.end = upto
 
-    def _run(self):
-        wake_position = None
+    def _run(self, wake_position):
         failures = 0
         while self._running:
             try:
-                if wake_position is None:
-                    wake_position = self.store.last_wake(self._wake_key)
                 with self._lock:
                     positions = dict(self._positions)
                 positions[self._wake_key] = wake_position

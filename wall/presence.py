@@ -39,6 +39,7 @@ class Presence:
         self._counts = {}  # wall -> sockets here
         self._dirty = set()
         self._running = False
+        self._stopping = threading.Event()
         self._task = None
 
     def set_local(self, wall, count):
@@ -64,6 +65,7 @@ class Presence:
     def stop(self):
         """Stop the ticker and remove this process's counts from Redis."""
         self._running = False
+        self._stopping.set()
         if self._task is not None:
             self._task.join()
             self._task = None
@@ -95,7 +97,9 @@ class Presence:
     def _run(self):
         since_heartbeat = self.heartbeat_every
         while self._running:
-            self.socketio.sleep(self.TICK)
+            # threading.Event is green once app.py has monkey-patched
+            if self._stopping.wait(self.TICK):
+                break
             since_heartbeat += self.TICK
             dirty = set()
             try:

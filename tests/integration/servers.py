@@ -43,11 +43,11 @@ class ServerProcess:
         self.process = None
 
     def start(self, wait=True, timeout=20):
-        self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=self.env,
-            stdout=self._log, stderr=subprocess.STDOUT,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [sys.executable, "app.py"], cwd=ROOT, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         if wait:
             self.wait_ready(timeout)
         return self
@@ -73,8 +73,6 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process:
-            self._log.close()
 
     def kill(self):
         self.stop(signal.SIGKILL)
