@@ -62,7 +62,7 @@ def test_paging(client):
     assert seen == ids
     after = client.get("/api/walls/w/posts?after=%s&limit=100" % ids[9]).json
     assert [p["id"] for p in after["posts"]] == ids[10:110]
-    assert after["more"] is True and after["truncated"] is False
+    assert after["more"] is True and after["truncated"] is False and after["deleted"] == []
 
 
 def test_walls_listing(client):

@@ -148,3 +148,41 @@ def test_no_retry_on_the_post_path(redis_url):
     client = store_module.connect(redis_url)
     assert client.get_retry().get_retries() == 0
     client.close()
+
+
+def test_delete_leaves_a_tombstone_and_hides_the_post(store, rdb):
+    posts = add(store, 5)
+    assert store.delete_post("w", posts[2]["id"]) is True
+    assert store.delete_post("w", posts[2]["id"]) is False  # already gone
+    assert store.delete_post("w", "1-0") is False
+    kept = [p["id"] for p in store.latest("w", 50).posts]
+    assert kept == [p["id"] for p in posts if p is not posts[2]]
+    entries = rdb.xrange("wall:posts:w")
+    assert entries[-1][1] == {"d": posts[2]["id"]}
+    page = store.after("w", posts[3]["id"], 50)
+    assert page.posts == [posts[4]] and page.deleted == [posts[2]["id"]]
+
+
+def test_tombstones_do_not_thin_out_pages(store):
+    posts = add(store, 30)
+    for p in posts[5:25]:
+        store.delete_post("w", p["id"])
+    page = store.latest("w", 8)
+    assert [p["message"] for p in page.posts] == ["m%d" % i for i in [2, 3, 4, 25, 26, 27, 28, 29]]
+    assert page.more is True
+    older = store.before("w", page.posts[0]["id"], 10)
+    assert [p["message"] for p in older.posts] == ["m0", "m1"] and older.more is False
+    forward = store.after("w", posts[0]["id"], 5)
+    assert [p["message"] for p in forward.posts] == ["m1", "m2", "m3", "m4", "m25"]
+    assert forward.more is True
+
+
+def test_trim_marks_follow_retention(redis_url, rdb):
+    client = store_module.connect(redis_url)
+    store = WallStore(client, history=50)
+    assert store.trim_marks(["w"]) == {"w": None}
+    add(store, 400)
+    mark = store.trim_marks(["w"])["w"]
+    oldest = rdb.xrange("wall:posts:w", count=1)[0][0]
+    assert mark == oldest
+    client.close()

@@ -1,12 +1,13 @@
 """The JSON API under ``/api`` and the health check (docs/protocol.md)."""
 
+import hmac
 import logging
 
 import redis
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from . import validation
-from .errors import UNAVAILABLE_MESSAGE, Invalid
+from .errors import UNAVAILABLE_MESSAGE, Forbidden, Invalid, NotFound, Unauthorized
 from .runtime import get_runtime
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,10 @@ def read_posts(name):
         raise Invalid("Use either before or after, not both.")
     if after:
         page = store.after(wall, after, limit)
-        return jsonify(wall=wall, posts=page.posts, more=page.more, truncated=page.truncated)
+        return jsonify(
+            wall=wall, posts=page.posts, more=page.more,
+            deleted=page.deleted, truncated=page.truncated,
+        )
     page = store.before(wall, before, limit) if before else store.latest(wall, limit)
     return jsonify(wall=wall, posts=page.posts, more=page.more)
 
@@ -55,6 +59,32 @@ def create_post(name):
         wall, username, message, client_id, request.remote_addr
     )
     return jsonify(post=post), 201 if created else 200
+
+
+@bp.delete("/api/walls/<name>/posts/<post_id>")
+def delete_post(name, post_id):
+    """Moderation: remove a post from Redis and from every open page.
+
+    Needs ``Authorization: Bearer <WALL_ADMIN_TOKEN>``; without that setting
+    the route does not exist (404).
+    """
+    _require_admin()
+    wall = validation.wall_name(name)
+    post_id = validation.post_id(post_id)
+    if not get_runtime().store.delete_post(wall, post_id):
+        raise NotFound("There is no post %s on this wall." % post_id)
+    return jsonify(wall=wall, id=post_id, deleted=True)
+
+
+def _require_admin():
+    token = current_app.config["ADMIN_TOKEN"]
+    if not token:
+        raise NotFound("Moderation is off on this server.")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise Unauthorized("This needs the moderator token: Authorization: Bearer <token>.")
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise Forbidden("The moderator token is wrong.")
 
 
 @bp.get("/healthz")

@@ -36,6 +36,8 @@ def from_environ(environ=None):
         "RATE_LIMIT_IP": env.get("WALL_RATE_LIMIT_IP", "600/minute"),
         # seconds after its last heartbeat that a process stops counting online
         "PRESENCE_TIMEOUT": float(env.get("WALL_PRESENCE_TIMEOUT", "30")),
+        # unset: moderation (DELETE of posts) is off
+        "ADMIN_TOKEN": env.get("WALL_ADMIN_TOKEN") or None,
         "MESSAGE_QUEUE": True,
         "LOG_LEVEL": env.get("WALL_LOG_LEVEL", "INFO"),
         # Flask refuses bodies over this with 413; Socket.IO messages too.

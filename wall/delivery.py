@@ -17,13 +17,16 @@ import uuid
 
 import redis
 
-from .store import id_key
+from .store import Deletion, id_key
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/wall"
 JOIN_POSTS = 50  # newest posts in a plain join
 CATCH_UP_POSTS = 200  # posts after ``after`` in a re-join
+# Entries per wall in one read. A reader that gets this many at once is that
+# far behind: its sockets are told to re-join instead of being flooded.
+READ_COUNT = 1000
 
 
 class Delivery:
@@ -79,6 +82,8 @@ class Delivery:
         if first_here:
             self.store.wake(self._wake_key)
         ack = {"ok": True, "wall": wall, "posts": page.posts, "more": page.more}
+        if page.deleted:
+            ack["deleted"] = page.deleted
         if page.truncated:
             ack["truncated"] = True
         return ack
@@ -164,8 +169,10 @@ class Delivery:
             # The client pages the rest over HTTP; live posts start at upto.
             page.end = upto
             return
-        extra = self.store.range(wall, page.end, upto, limit + 1)
-        posts = page.posts + extra
+        extra = self.store.range(wall, page.end, upto, limit)
+        gone = set(extra.deleted)
+        page.deleted += extra.deleted
+        posts = [p for p in page.posts if p["id"] not in gone] + extra.posts
         if newest:
             page.more = page.more or len(posts) > limit
             page.posts = posts[-limit:]
@@ -182,8 +189,10 @@ class Delivery:
                     positions = dict(self._positions)
                 positions[self._wake_key] = wake_position
                 batches = self.store.read_new(
-                    self.reader, positions, self.block_ms, count=500
+                    self.reader, positions, self.block_ms, count=READ_COUNT
                 )
+                walls = [name for name, _ in batches if name != self._wake_key]
+                behind = self._behind(walls, batches)
                 failures = 0
             except redis.RedisError as exc:
                 # Reconnect at once, then slowly while Redis stays away; the
@@ -200,24 +209,64 @@ class Delivery:
             for name, entries in batches:
                 if name == self._wake_key:
                     wake_position = entries[-1][0]
+                elif name in behind:
+                    self._resync(name, behind[name])
                 else:
                     self._deliver(name, entries)
 
-    def _deliver(self, wall, posts):
+    def _behind(self, walls, batches):
+        """Walls this reader cannot continue gap-free -> the id to restart from.
+
+        Either retention cut past the position (the posts in between are gone)
+        or a read came back full (more than READ_COUNT posts behind).
+        """
+        if not walls:
+            return {}
+        with self._lock:
+            positions = {w: self._positions.get(w) for w in walls}
+        marks = self.store.trim_marks(walls)
+        behind = {}
+        for wall, entries in batches:
+            position, mark = positions.get(wall), marks.get(wall)
+            if position is None:
+                continue
+            cut = mark is not None and id_key(position) < id_key(mark)
+            if cut or len(entries) >= READ_COUNT:
+                behind[wall] = self.store.newest_id(wall)
+        return behind
+
+    def _resync(self, wall, newest):
+        # Sockets re-join with ``after`` and get the missing posts, or learn
+        # (``truncated``) that retention dropped some; live delivery goes on
+        # from the newest entry.
+        with self._lock:
+            position = self._positions.get(wall)
+            if position is None or id_key(newest) <= id_key(position):
+                return
+            log.warning("delivery: %s fell behind at %s; sending resync", wall, position)
+            self._positions[wall] = newest
+            self.socketio.emit(
+                "resync", {"wall": wall}, to=wall, namespace=NAMESPACE, ignore_queue=True
+            )
+
+    def _deliver(self, wall, items):
         with self._lock:
             position = self._positions.get(wall)
             if position is None:
                 return  # everyone left while we were reading
             last = id_key(position)
-            for post in posts:
-                key = id_key(post["id"])
+            for item in items:
+                entry_id = item.id if isinstance(item, Deletion) else item["id"]
+                key = id_key(entry_id)
                 if key <= last:
                     continue  # already delivered: a read may overlap a join
-                self.socketio.emit(
-                    "new post", post, to=wall, namespace=NAMESPACE, ignore_queue=True
-                )
+                if isinstance(item, Deletion):
+                    event, data = "post deleted", {"wall": wall, "id": item.post_id}
+                else:
+                    event, data = "new post", item
+                self.socketio.emit(event, data, to=wall, namespace=NAMESPACE, ignore_queue=True)
                 last = key
-                self._positions[wall] = post["id"]
+                self._positions[wall] = entry_id
 
 
 def new_process_id():

@@ -30,6 +30,16 @@ class Invalid(WallError):
     status = 400
 
 
+class Unauthorized(WallError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(WallError):
+    code = "forbidden"
+    status = 403
+
+
 class NotFound(WallError):
     code = "not_found"
     status = 404

@@ -12,9 +12,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 PREFIX = "wall:"
-POSTS = PREFIX + "posts:"  # stream per wall: u=username m=message c=client_id
+POSTS = PREFIX + "posts:"  # stream per wall: posts (u, m, c) and tombstones (d)
 CLIENT_IDS = PREFIX + "cid:"  # cid:<wall>:<client_id> -> post id, 24 h
-TRIMMED = PREFIX + "trimmed:"  # set once retention has dropped posts of a wall
+TRIMMED = PREFIX + "trimmed"  # hash: wall -> oldest id kept after retention last trimmed it
 INDEX = PREFIX + "index"  # zset: wall -> ms of its newest post
 ONLINE = PREFIX + "online:"  # hash per wall: process id -> local socket count
 ONLINE_LAST = PREFIX + "online-last:"  # last count announced for a wall
@@ -23,8 +23,23 @@ PROCESSES = PREFIX + "processes"  # zset: process id -> last heartbeat ms
 WAKE = PREFIX + "wake:"  # stream per process that interrupts its blocking read
 
 CLIENT_ID_TTL = 24 * 3600
+_READ_ROUNDS = 20  # bound on re-reads when tombstones thin out a page
 
-_ADD_POST = """
+# Appends to a wall's stream with retention, and remembers how far retention
+# has cut, so that readers behind that point know they missed something.
+_APPEND = """
+local function append(stream, trimmed, wall, maxlen, fields)
+  local before = redis.call('XLEN', stream)
+  local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(fields))
+  if redis.call('XLEN', stream) <= before then
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+    redis.call('HSET', trimmed, wall, oldest[1][1])
+  end
+  return id
+end
+"""
+
+_ADD_POST = _APPEND + """
 local cid = ARGV[3]
 if cid ~= '' then
   local existing = redis.call('GET', KEYS[2])
@@ -34,21 +49,26 @@ if cid ~= '' then
     return {0, existing}
   end
 end
-local before = redis.call('XLEN', KEYS[1])
-local id
+local fields = {'u', ARGV[1], 'm', ARGV[2]}
 if cid ~= '' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*',
-                  'u', ARGV[1], 'm', ARGV[2], 'c', cid)
-  redis.call('SET', KEYS[2], id, 'EX', ARGV[5])
-else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*',
-                  'u', ARGV[1], 'm', ARGV[2])
+  fields[5] = 'c'
+  fields[6] = cid
 end
-if redis.call('XLEN', KEYS[1]) <= before then
-  redis.call('SET', KEYS[3], '1')
+local id = append(KEYS[1], KEYS[3], ARGV[6], ARGV[4], fields)
+if cid ~= '' then
+  redis.call('SET', KEYS[2], id, 'EX', ARGV[5])
 end
 redis.call('ZADD', KEYS[4], tonumber(string.match(id, '^%d+')), ARGV[6])
 return {1, id}
+"""
+
+# A deletion removes the post and appends a tombstone to the same stream, so
+# it reaches every reader on the same ordered, resumable path as posts do.
+_DELETE_POST = _APPEND + """
+if redis.call('XDEL', KEYS[1], ARGV[1]) == 0 then
+  return false
+end
+return append(KEYS[1], KEYS[2], ARGV[3], ARGV[2], {'d', ARGV[1]})
 """
 
 # Counts the sockets of live processes, forgets dead ones, and decides
@@ -111,12 +131,14 @@ def connect(url, socket_timeout=5.0, retry_writes=False):
 class PostPage:
     """A slice of a wall's posts, oldest first."""
 
-    def __init__(self, posts, more, truncated=False, end=None):
+    def __init__(self, posts, more, truncated=False, end=None, deleted=()):
         self.posts = posts
         self.more = more
         self.truncated = truncated
         #: the stream id up to which this page is complete (for joins)
         self.end = end
+        #: ids of posts deleted within the range read (forward reads only)
+        self.deleted = list(deleted)
 
 
 class WallStore:
@@ -130,6 +152,7 @@ class WallStore:
         self.redis = client
         self.history = history
         self._add_post = client.register_script(_ADD_POST)
+        self._delete_post = client.register_script(_DELETE_POST)
         self._presence = client.register_script(_PRESENCE)
 
     # -- posts -------------------------------------------------------------
@@ -141,71 +164,113 @@ class WallStore:
         original post comes back with ``created`` False and nothing is stored.
         """
         cid = client_id or ""
-        keys = [POSTS + wall, CLIENT_IDS + wall + ":" + cid, TRIMMED + wall, INDEX]
+        keys = [POSTS + wall, CLIENT_IDS + wall + ":" + cid, TRIMMED, INDEX]
         args = [username, message, cid, self.history, CLIENT_ID_TTL, wall]
         result = self._add_post(keys=keys, args=args)
         created, post_id = bool(result[0]), result[1]
         if len(result) > 2:
             fields = _pairs(result[2])
         else:
-            # The original was trimmed away; the retry carries the same text.
+            # The original is gone (trimmed or deleted); the retry carries its text.
             fields = {"u": username, "m": message, "c": cid}
         return to_post(wall, post_id, fields), created
 
+    def delete_post(self, wall, post_id):
+        """Delete a post; return True if it existed. Readers get a tombstone."""
+        keys = [POSTS + wall, TRIMMED]
+        return bool(self._delete_post(keys=keys, args=[post_id, self.history, wall]))
+
     def latest(self, wall, limit, upto=None):
-        """The newest ``limit`` posts (up to id ``upto``); ``more``: older ones exist."""
-        entries = self.redis.xrevrange(POSTS + wall, upto or "+", "-", count=limit + 1)
-        return self._page_back(wall, entries, limit, end=upto)
+        """The newest ``limit`` posts (up to id ``upto``); ``more``: older ones exist.
+
+        ``end`` is the newest stream entry at the time of the read (``upto``
+        when given), tombstones included: where a reader would resume.
+        """
+        posts, more, last_read = self._read_back(wall, upto or "+", limit)
+        if upto is None:
+            upto = last_read or "0-0"
+        return PostPage(posts, more, end=upto)
 
     def before(self, wall, before_id, limit):
         """The ``limit`` posts just before ``before_id``; ``more``: older ones exist."""
-        entries = self.redis.xrevrange(POSTS + wall, "(" + before_id, "-", count=limit + 1)
-        return self._page_back(wall, entries, limit)
+        posts, more, _ = self._read_back(wall, "(" + before_id, limit)
+        return PostPage(posts, more)
 
     def after(self, wall, after_id, limit, upto=None):
         """Up to ``limit`` posts after ``after_id``; ``more``: later ones remain.
 
-        ``truncated`` is True when ``after_id`` is older than the oldest post
-        kept and retention has dropped posts, so some may be gone for good.
+        ``deleted`` lists posts deleted since ``after_id`` (their tombstones
+        lie after it), so a client that was away can drop them. ``truncated``
+        is True when retention has cut past ``after_id``: some posts after it
+        may be gone for good.
         """
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.xrange(POSTS + wall, "(" + after_id, upto or "+", count=limit + 1)
-        pipe.xrange(POSTS + wall, "-", "+", count=1)
-        pipe.exists(TRIMMED + wall)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(TRIMMED, wall)
         if upto is None:
             pipe.xrevrange(POSTS + wall, "+", "-", count=1)
         replies = pipe.execute()
-        entries, oldest, trimmed = replies[0], replies[1], replies[2]
-        more = len(entries) > limit
-        entries = entries[:limit]
-        truncated = bool(
-            trimmed and oldest and id_key(after_id) < id_key(oldest[0][0])
-        )
+        mark = replies[0]
         if upto is None:
-            upto = replies[3][0][0] if replies[3] else "0-0"
-        posts = [to_post(wall, i, f) for i, f in entries]
-        return PostPage(posts, more, truncated, end=upto)
+            upto = replies[1][0][0] if replies[1] else "0-0"
+        page = self._read_forward(wall, after_id, upto, limit)
+        page.truncated = bool(mark) and id_key(after_id) < id_key(mark)
+        return page
 
     def range(self, wall, after_id, upto, limit):
-        """Posts with ``after_id < id <= upto``, at most ``limit``, oldest first."""
-        entries = self.redis.xrange(POSTS + wall, "(" + after_id, upto, count=limit)
-        return [to_post(wall, i, f) for i, f in entries]
+        """Posts and deletions with ``after_id < id <= upto``, as a page."""
+        return self._read_forward(wall, after_id, upto, limit)
+
+    def trim_marks(self, walls):
+        """wall -> the oldest id kept when retention last cut it (or None)."""
+        return dict(zip(walls, self.redis.hmget(TRIMMED, walls))) if walls else {}
+
+    def newest_id(self, wall):
+        """The id of the newest entry in a wall's stream, or ``0-0``."""
+        newest = self.redis.xrevrange(POSTS + wall, "+", "-", count=1)
+        return newest[0][0] if newest else "0-0"
 
     def walls(self, limit=100):
-        """``[(wall, posts kept)]`` for the walls with the most recent posts."""
+        """``[(wall, entries kept)]`` for the walls with the most recent posts."""
         names = self.redis.zrevrange(INDEX, 0, limit - 1)
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.xlen(POSTS + name)
         return [(n, c) for n, c in zip(names, pipe.execute()) if c]
 
-    def _page_back(self, wall, entries, limit, end=None):
-        more = len(entries) > limit
-        entries = entries[:limit]
-        if end is None:
-            end = entries[0][0] if entries else "0-0"
-        posts = [to_post(wall, i, f) for i, f in reversed(entries)]
-        return PostPage(posts, more, end=end)
+    def _read_back(self, wall, start, limit):
+        # Tombstones take room in a read; read on until the page is full.
+        posts, last_read = [], None
+        for _ in range(_READ_ROUNDS):
+            entries = self.redis.xrevrange(POSTS + wall, start, "-", count=limit + 1)
+            if last_read is None and entries:
+                last_read = entries[0][0]
+            for entry_id, fields in entries:
+                if "d" not in fields:
+                    posts.append(to_post(wall, entry_id, fields))
+            if len(posts) > limit or len(entries) <= limit:
+                break
+            start = "(" + entries[-1][0]
+        more = len(posts) > limit
+        return list(reversed(posts[:limit])), more, last_read
+
+    def _read_forward(self, wall, after_id, upto, limit):
+        posts, deleted, start = [], [], "(" + after_id
+        for _ in range(_READ_ROUNDS):
+            entries = self.redis.xrange(POSTS + wall, start, upto, count=limit + 1)
+            for entry_id, fields in entries:
+                if "d" in fields:
+                    if len(posts) <= limit:
+                        deleted.append(fields["d"])
+                else:
+                    posts.append(to_post(wall, entry_id, fields))
+            if len(posts) > limit or len(entries) <= limit:
+                break
+            start = "(" + entries[-1][0]
+        page = PostPage(posts[:limit], len(posts) > limit, end=upto)
+        gone = set(deleted)
+        page.posts = [p for p in page.posts if p["id"] not in gone]
+        page.deleted = deleted
+        return page
 
     # -- delivery ----------------------------------------------------------
 
@@ -213,8 +278,8 @@ class WallStore:
         """Block until any of ``positions`` (wall -> id, or a wake key) has news.
 
         :param client: the caller's own connection, since the call blocks.
-        :return: ``[(wall or key, [post...])]``; wake-up keys come back with
-                 raw ``(id, fields)`` entries.
+        :return: ``[(wall or key, [post or Deletion...])]``; wake-up keys
+                 come back with raw ``(id, fields)`` entries.
         """
         streams = {_stream_key(w): pos for w, pos in positions.items()}
         replies = client.xread(streams, count=count, block=block_ms) or []
@@ -222,7 +287,7 @@ class WallStore:
         for key, entries in replies:
             if key.startswith(POSTS):
                 wall = key[len(POSTS):]
-                out.append((wall, [to_post(wall, i, f) for i, f in entries]))
+                out.append((wall, [to_item(wall, i, f) for i, f in entries]))
             else:
                 out.append((key, entries))
         return out
@@ -293,6 +358,23 @@ class WallStore:
 
     def ping(self):
         return self.redis.ping()
+
+
+class Deletion:
+    """A tombstone read from a wall's stream: post ``post_id`` was deleted."""
+
+    __slots__ = ("id", "post_id")
+
+    def __init__(self, entry_id, post_id):
+        self.id = entry_id
+        self.post_id = post_id
+
+
+def to_item(wall, entry_id, fields):
+    """A post, or a :class:`Deletion` for a tombstone entry."""
+    if "d" in fields:
+        return Deletion(entry_id, fields["d"])
+    return to_post(wall, entry_id, fields)
 
 
 def to_post(wall, post_id, fields):

@@ -4,7 +4,10 @@ import uuid
 
 import pytest
 
+from wall.redis_server import EmbeddedRedis
+
 from .servers import ServerProcess, WallClient
+from .tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -46,3 +49,30 @@ def make_client():
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test's own, to pause, kill and restart.
+
+    fsync=always, so that a SIGKILL loses nothing that was acknowledged.
+    """
+    server = EmbeddedRedis(str(tmp_path / "own-redis"), fsync="always")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_proxy():
+    """A factory of TCP proxies to a Redis, closed afterwards."""
+    made = []
+
+    def make(redis_server):
+        proxy = TcpProxy("127.0.0.1", redis_server.port)
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.close()

@@ -95,8 +95,12 @@ class WallClient:
         self.lock = threading.Lock()
         self.posts = []
         self.online = []
+        self.deleted = []
+        self.resyncs = []
         self.sio.on("new post", self._on_post, namespace="/wall")
         self.sio.on("online", self._on_online, namespace="/wall")
+        self.sio.on("post deleted", self._on_deleted, namespace="/wall")
+        self.sio.on("resync", self._on_resync, namespace="/wall")
 
     def connect(self):
         self.sio.connect(
@@ -111,6 +115,14 @@ class WallClient:
     def _on_online(self, data):
         with self.lock:
             self.online.append(data)
+
+    def _on_deleted(self, data):
+        with self.lock:
+            self.deleted.append(data)
+
+    def _on_resync(self, data):
+        with self.lock:
+            self.resyncs.append(data)
 
     def call(self, event, data, timeout=10):
         return self.sio.call(event, data, namespace="/wall", timeout=timeout)
