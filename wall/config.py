@@ -38,6 +38,9 @@ def from_environ(environ=None):
         "PRESENCE_TIMEOUT": float(env.get("WALL_PRESENCE_TIMEOUT", "30")),
         # unset: moderation (DELETE of posts) is off
         "ADMIN_TOKEN": env.get("WALL_ADMIN_TOKEN") or None,
+        # "stream" (gap-free, the default) or "pubsub": posts over the message
+        # queue only, at most once; kept to measure what the stream path costs
+        "DELIVERY": env.get("WALL_DELIVERY", "stream"),
         "MESSAGE_QUEUE": True,
         "LOG_LEVEL": env.get("WALL_LOG_LEVEL", "INFO"),
         # Flask refuses bodies over this with 413; Socket.IO messages too.

@@ -56,6 +56,8 @@ class Delivery:
         self._task = None
         self._running = False
         self._start_lock = threading.Lock()
+        #: False under WALL_DELIVERY=pubsub: joins work, nothing is read
+        self.reading = True
 
     # -- called by the /wall handlers ---------------------------------------
 
@@ -79,7 +81,7 @@ class Delivery:
                     break
             # The reader delivered past what we read: fetch the difference.
             self._extend(wall, page, current, after is None)
-        if first_here:
+        if first_here and self.reading:
             self.store.wake(self._wake_key)
         ack = {"ok": True, "wall": wall, "posts": page.posts, "more": page.more}
         if page.deleted:
@@ -128,7 +130,7 @@ class Delivery:
             self._task = None
 
     def _ensure_running(self):
-        if self._running:
+        if self._running or not self.reading:
             return
         with self._start_lock:
             if not self._running:

@@ -37,6 +37,13 @@ class Runtime:
             self.presence,
             block_ms=READ_BLOCK_MS,
         )
+        if config["DELIVERY"] not in ("stream", "pubsub"):
+            raise ValueError("WALL_DELIVERY must be stream or pubsub")
+        self.pubsub_delivery = config["DELIVERY"] == "pubsub"
+        if self.pubsub_delivery:
+            log.warning("WALL_DELIVERY=pubsub: posts are delivered at most once")
+            self.delivery.reading = False
+        self.socketio = socketio
         if config["RATE_LIMITS"]:
             self.limits = PostLimits(
                 redis_url, config["RATE_LIMIT_SOCKET"], config["RATE_LIMIT_IP"]
@@ -48,10 +55,13 @@ class Runtime:
         """Store a validated post once; return ``(post, created)``.
 
         Delivery to sockets is not done here: every process's reader picks
-        the post up from the stream.
+        the post up from the stream (unless ``WALL_DELIVERY=pubsub``).
         """
         self.limits.hit(address, sid)
-        return self.store.add_post(wall, username, message, client_id)
+        post, created = self.store.add_post(wall, username, message, client_id)
+        if created and self.pubsub_delivery:
+            self.socketio.emit("new post", post, to=wall, namespace="/wall")
+        return post, created
 
     def stop(self):
         """Stop the background tasks (tests; graceful shutdown)."""
