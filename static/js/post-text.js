@@ -1,0 +1,41 @@
+/*
+ * Text rules shared with the server (docs/protocol.md, "Text rules"):
+ * lengths are counted in code points after NFC normalisation and trimming,
+ * so the page counts exactly what the server will count, and sends the
+ * normalised text so that both sides count the same string.
+ */
+(function (app) {
+  'use strict';
+
+  function normalize(text) {
+    return String(text == null ? '' : text).normalize('NFC').trim();
+  }
+
+  // Code points, not UTF-16 units: an emoji counts 1, as on the server.
+  function length(text) {
+    let n = 0;
+    // eslint-disable-next-line no-unused-vars
+    for (const _ of text) n += 1;
+    return n;
+  }
+
+  // A fresh idempotency key for one post, reused on every retry of it.
+  function newClientId() {
+    const c = self.crypto;
+    if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+    // randomUUID only exists in secure contexts (https or localhost).
+    const bytes = new Uint8Array(16);
+    c.getRandomValues(bytes);
+    return Array.from(bytes, function (b) {
+      return b.toString(16).padStart(2, '0');
+    }).join('');
+  }
+
+  // A wall name as the server folds it, or null when it isn't one.
+  function wallName(text) {
+    const name = String(text == null ? '' : text).trim().toLowerCase();
+    return /^[a-z0-9-]{1,40}$/.test(name) ? name : null;
+  }
+
+  app.text = { normalize, length, newClientId, wallName };
+}(self.wallApp = self.wallApp || {}));
