@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test venv dev clean
+N ?= 3
+
+.PHONY: run test cluster venv dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,10 @@ run: venv
 ## Run the whole test suite.
 test: dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## N app processes on one Redis behind nginx (deploy/nginx.conf) at http://127.0.0.1:8080.
+cluster: venv
+	$(BIN)/python -m deploy.cluster $(N) --port 8080
 
 clean:
 	rm -rf $(VENV) .pytest_cache

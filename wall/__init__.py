@@ -11,9 +11,11 @@ import redis
 from flask import Flask, jsonify, render_template, request
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from .errors import UNAVAILABLE_MESSAGE, TooLarge, Unavailable, WallError
+from .gate import ConnectionGate
 from .redis_server import EmbeddedRedis
 from .static_files import StaticUrls
 
@@ -51,7 +53,14 @@ def create_app(test_config=None):
     redis_url = app.config["REDIS_URL"] or _start_embedded_redis(app)
     _init_socketio(app, redis_url)
 
-    app.extensions["wall"] = Runtime(app, socketio, redis_url)
+    runtime = app.extensions["wall"] = Runtime(app, socketio, redis_url)
+    # Outermost first: ProxyFix corrects the client address and scheme that
+    # everything behind it (the gate, Socket.IO, Flask) sees.
+    runtime.gate = ConnectionGate(app.wsgi_app, socketio, app.config["MAX_CONNECTIONS"])
+    app.wsgi_app = runtime.gate
+    if app.config["PROXY_FIX"]:
+        n = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.jinja_env.globals["static_url"] = StaticUrls(app)

@@ -4,7 +4,8 @@ import hmac
 import logging
 
 import redis
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import validation
 from .errors import UNAVAILABLE_MESSAGE, Forbidden, Invalid, NotFound, Unauthorized
@@ -90,9 +91,21 @@ def _require_admin():
 @bp.get("/healthz")
 def healthz():
     """200 ``{"status": "ok"}`` when Redis answers, else 503 with the reason."""
+    runtime = get_runtime()
+    if runtime.draining:
+        return jsonify(status="draining", reason="This server is shutting down."), 503
     try:
-        get_runtime().store.ping()
+        runtime.store.ping()
     except redis.RedisError as exc:
         log.warning("healthz: Redis unavailable: %s", exc)
+        runtime.metrics.redis_errors.labels("http").inc()
         return jsonify(status="unavailable", reason=UNAVAILABLE_MESSAGE), 503
     return jsonify(status="ok")
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics of this process."""
+    runtime = get_runtime()
+    runtime.metrics.observe_state(runtime.socketio, runtime.delivery, runtime.gate)
+    return Response(generate_latest(runtime.metrics.registry), content_type=CONTENT_TYPE_LATEST)

@@ -41,6 +41,10 @@ def from_environ(environ=None):
         # "stream" (gap-free, the default) or "pubsub": posts over the message
         # queue only, at most once; kept to measure what the stream path costs
         "DELIVERY": env.get("WALL_DELIVERY", "stream"),
+        # open engine.io sessions per process before new ones get 503
+        "MAX_CONNECTIONS": int(env.get("WALL_MAX_CONNECTIONS", "5000")),
+        # how many proxies in front set X-Forwarded-*; 0 trusts none
+        "PROXY_FIX": int(env.get("WALL_PROXY_FIX", "0")),
         "MESSAGE_QUEUE": True,
         "LOG_LEVEL": env.get("WALL_LOG_LEVEL", "INFO"),
         # Flask refuses bodies over this with 413; Socket.IO messages too.

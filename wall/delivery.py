@@ -13,6 +13,7 @@ is the first one after what the ack held.
 
 import logging
 import threading
+import time
 import uuid
 
 import redis
@@ -37,10 +38,12 @@ class Delivery:
     :param reader: a Redis client of its own for the blocking read, with a
                    socket timeout longer than ``block_ms``.
     :param presence: a :class:`wall.presence.Presence` told of every change.
+    :param metrics: a :class:`wall.metrics.Metrics`.
     """
 
-    def __init__(self, socketio, store, reader, presence, block_ms=5000):
+    def __init__(self, socketio, store, reader, presence, metrics, block_ms=5000):
         self.socketio = socketio
+        self.metrics = metrics
         self.store = store
         self.reader = reader
         self.presence = presence
@@ -115,6 +118,11 @@ class Delivery:
     def local_count(self, wall):
         with self._lock:
             return len(self._members.get(wall, ()))
+
+    def joined_count(self):
+        """Socket joins to walls in this process (a socket on two walls counts twice)."""
+        with self._lock:
+            return sum(len(m) for m in self._members.values())
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -200,6 +208,7 @@ class Delivery:
                 # Reconnect at once, then slowly while Redis stays away; the
                 # positions are kept, so nothing is skipped meanwhile.
                 failures += 1
+                self.metrics.redis_errors.labels("reader").inc()
                 if failures == 1 or failures % 50 == 0:
                     log.warning("delivery: Redis read failed (%s); retrying", exc)
                 self.socketio.sleep(0 if failures == 1 else 0.2)
@@ -246,6 +255,7 @@ class Delivery:
             if position is None or id_key(newest) <= id_key(position):
                 return
             log.warning("delivery: %s fell behind at %s; sending resync", wall, position)
+            self.metrics.resyncs.inc()
             self._positions[wall] = newest
             self.socketio.emit(
                 "resync", {"wall": wall}, to=wall, namespace=NAMESPACE, ignore_queue=True
@@ -257,6 +267,8 @@ class Delivery:
             if position is None:
                 return  # everyone left while we were reading
             last = id_key(position)
+            recipients = len(self._members.get(wall, ()))
+            now_ms = time.time() * 1000
             for item in items:
                 entry_id = item.id if isinstance(item, Deletion) else item["id"]
                 key = id_key(entry_id)
@@ -266,7 +278,9 @@ class Delivery:
                     event, data = "post deleted", {"wall": wall, "id": item.post_id}
                 else:
                     event, data = "new post", item
+                    self.metrics.delivery_lag.observe(max(0.0, now_ms - item["ts"]) / 1000)
                 self.socketio.emit(event, data, to=wall, namespace=NAMESPACE, ignore_queue=True)
+                self.metrics.deliveries.inc(recipients)
                 last = key
                 self._positions[wall] = entry_id
 

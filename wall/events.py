@@ -25,12 +25,15 @@ def _acked(handler):
 
     @functools.wraps(handler)
     def wrapper(*args):
+        runtime = get_runtime()
+        runtime.inflight += 1
         try:
             return handler(*args)
         except WallError as exc:
             return {"ok": False, **exc.to_dict()}
         except redis.RedisError as exc:
             log.warning("%s: Redis unavailable: %s", handler.__name__, exc)
+            runtime.metrics.redis_errors.labels("socket").inc()
             return {"ok": False, **Unavailable(UNAVAILABLE_MESSAGE).to_dict()}
         except Exception:
             log.exception("%s failed", handler.__name__)
@@ -39,6 +42,8 @@ def _acked(handler):
                 "error": "internal",
                 "message": "The server failed to handle this; it has been logged.",
             }
+        finally:
+            runtime.inflight -= 1
 
     return wrapper
 

@@ -1,11 +1,14 @@
 """The per-app services: store, delivery, presence and limits, built once in create_app."""
 
 import logging
+import time
 
 from flask import current_app
 
 from . import store as store_module
 from .delivery import Delivery, new_process_id
+from .errors import RateLimited
+from .metrics import Metrics
 from .presence import Presence
 from .ratelimit import NoLimits, PostLimits
 
@@ -24,6 +27,11 @@ class Runtime:
         config = app.config
         self.redis_url = redis_url
         self.process_id = new_process_id()
+        self.metrics = Metrics()
+        #: socket handlers running now (a drain waits for them)
+        self.inflight = 0
+        #: the ConnectionGate in front of Socket.IO (set by create_app)
+        self.gate = None
         self.store = store_module.WallStore(
             store_module.connect(redis_url), history=config["HISTORY"]
         )
@@ -35,6 +43,7 @@ class Runtime:
             self.store,
             store_module.connect(redis_url, socket_timeout=READ_SOCKET_TIMEOUT),
             self.presence,
+            self.metrics,
             block_ms=READ_BLOCK_MS,
         )
         if config["DELIVERY"] not in ("stream", "pubsub"):
@@ -57,14 +66,53 @@ class Runtime:
         Delivery to sockets is not done here: every process's reader picks
         the post up from the stream (unless ``WALL_DELIVERY=pubsub``).
         """
-        self.limits.hit(address, sid)
+        try:
+            self.limits.hit(address, sid)
+        except RateLimited:
+            self.metrics.rate_limited.inc()
+            raise
         post, created = self.store.add_post(wall, username, message, client_id)
+        if created:
+            self.metrics.posts_stored.inc()
         if created and self.pubsub_delivery:
             self.socketio.emit("new post", post, to=wall, namespace="/wall")
         return post, created
 
+    @property
+    def draining(self):
+        return self.gate is not None and self.gate.draining
+
+    def drain(self, timeout=10.0):
+        """Shut down gracefully: refuse new sessions, close the open ones, leave presence.
+
+        Sessions are closed at the engine.io level, which socket.io-client
+        treats as a lost transport and reconnects (elsewhere, behind a load
+        balancer); a Socket.IO-level disconnect would make it give up. A post
+        whose ack is cut off here was stored or not; the client retries it
+        with its ``client_id``, so it is stored once either way.
+        """
+        self.gate.draining = True
+        # let load balancers see /healthz turn 503 before sessions go
+        self.socketio.sleep(0.5)
+        eio = self.socketio.server.eio
+        sessions = list(eio.sockets.items())
+        for sid, session in sessions:
+            try:
+                # wait=False: a long-polling client that is already gone
+                # would never collect the close packet we wait for.
+                session.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+                eio.sockets.pop(sid, None)
+            except Exception:
+                log.exception("drain: closing session %s failed", sid)
+        # handlers already running finish their Redis work
+        deadline = time.monotonic() + timeout
+        while self.inflight and time.monotonic() < deadline:
+            self.socketio.sleep(0.05)
+        self.stop()
+        log.info("drained: %d sessions closed", len(sessions))
+
     def stop(self):
-        """Stop the background tasks (tests; graceful shutdown)."""
+        """Stop the background tasks and leave presence (tests; shutdown)."""
         self.delivery.stop()
         self.presence.stop()
 

@@ -1,88 +1,42 @@
 """Real server processes and real Socket.IO clients for the integration tests."""
 
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 
-import requests
 import socketio
 
+from deploy.cluster import AppProcess
 from wall.redis_server import free_port
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-class ServerProcess:
-    """``python app.py`` in a subprocess, as the Procfile runs it.
+class ServerProcess(AppProcess):
+    """``python app.py`` in a subprocess, with settings for tests.
 
     :param redis_url: the Redis to use, or None for the embedded one.
     :param env: extra environment variables.
     """
 
     def __init__(self, redis_url, log_dir, env=None, async_mode="eventlet", port=None):
-        self.port = port or free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.log_path = os.path.join(log_dir, "server-%d.log" % self.port)
-        self.env = dict(os.environ)
-        for name in list(self.env):
-            if name.startswith("WALL_") or name in ("REDIS_URL", "PORT", "HOST"):
-                del self.env[name]
-        self.env.update(
+        port = port or free_port()
+        clean = {
+            k: v for k, v in os.environ.items()
+            if not (k.startswith("WALL_") or k in ("REDIS_URL", "PORT", "HOST"))
+        }
+        clean.update(
             WALL_ASYNC_MODE=async_mode,
-            PORT=str(self.port),
             WALL_RATE_LIMITS="off",
             WALL_PRESENCE_TIMEOUT="3",
-            PYTHONUNBUFFERED="1",
         )
         if redis_url:
-            self.env["REDIS_URL"] = redis_url
-        self.env.update(env or {})
-        self.process = None
-
-    def start(self, wait=True, timeout=20):
-        with open(self.log_path, "ab") as log:  # the child keeps its own copy
-            self.process = subprocess.Popen(
-                [sys.executable, "app.py"], cwd=ROOT, env=self.env,
-                stdout=log, stderr=subprocess.STDOUT,
-            )
-        if wait:
-            self.wait_ready(timeout)
-        return self
+            clean["REDIS_URL"] = redis_url
+        clean.update(env or {})
+        super().__init__(port, clean, os.path.join(log_dir, "server-%d.log" % port))
 
     def wait_ready(self, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError("server exited %s:\n%s" % (self.process.returncode, self.log()))
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("server not ready:\n" + self.log())
-
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill(self):
-        self.stop(signal.SIGKILL)
-
-    def log(self):
         try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-4000:]
-        except FileNotFoundError:
-            return ""
+            super().wait_ready(timeout)
+        except RuntimeError as exc:
+            raise AssertionError(str(exc)) from None
 
 
 class WallClient:

@@ -1,0 +1,99 @@
+"""Connection ceiling: past eventlet's default 1024, and a clear 503 past the soft limit."""
+
+import asyncio
+import resource
+
+import pytest
+import requests
+
+from .aio_client import AioWallClient
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(autouse=True)
+def enough_files():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+async def open_clients(url, n, batch=250):
+    clients = []
+    for start in range(0, n, batch):
+        group = [
+            AioWallClient(url, "websocket", "127.0.%d.%d" % (1 + i // 250, 1 + i % 250))
+            for i in range(start, min(n, start + batch))
+        ]
+        await asyncio.gather(*(c.connect(timeout=30) for c in group))
+        clients += group
+    return clients
+
+
+@pytest.mark.timeout(180)
+def test_one_process_holds_3000_websockets_and_still_serves(start_server, wall_name):
+    server = start_server()
+
+    async def scenario():
+        clients = await open_clients(server.url, 3000)
+        try:
+            assert sum(c.connected for c in clients) == 3000
+            fresh = await AioWallClient(server.url, "websocket", "127.0.20.1").connect()
+            clients.append(fresh)
+            await fresh.join(wall_name)
+            reply = await fresh.post(wall_name, "still serving")
+            assert reply["ok"]
+            text = requests.get(server.url + "/metrics", timeout=10).text
+            line = next(x for x in text.splitlines() if x.startswith('wall_connections{transport="websocket"}'))
+            assert float(line.split()[-1]) >= 3001
+        finally:
+            await asyncio.gather(*(c.close() for c in clients))
+
+    asyncio.run(scenario())
+
+
+def test_past_the_soft_limit_new_clients_get_a_clear_503(start_server, wall_name):
+    server = start_server(env={"WALL_MAX_CONNECTIONS": "20"})
+
+    async def scenario():
+        clients = await open_clients(server.url, 20)
+        try:
+            refused = requests.get(server.url + "/socket.io/?EIO=4&transport=polling", timeout=5)
+            assert refused.status_code == 503
+            assert refused.json()["error"] == "unavailable" and refused.headers["Retry-After"]
+            # plain HTTP keeps working, and so do the sessions already open
+            assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+            await clients[0].join(wall_name)
+            assert (await clients[0].post(wall_name, "inside"))["ok"]
+            await clients[1].close()
+            await asyncio.sleep(0.5)
+            again = await AioWallClient(server.url, "polling", "127.0.30.1").connect()
+            clients.append(again)
+        finally:
+            await asyncio.gather(*(c.close() for c in clients))
+
+    asyncio.run(scenario())
+
+
+def test_sigterm_drains(start_server, wall_name):
+    """/healthz says draining, sessions are closed at the engine.io level, exit 0."""
+    server = start_server()
+
+    async def scenario():
+        clients = [await AioWallClient(server.url, t, "127.0.40.%d" % i).connect()
+                   for i, t in enumerate(["websocket", "polling"], 1)]
+        for c in clients:
+            await c.join(wall_name)
+        server.process.send_signal(15)
+        await asyncio.sleep(0.2)
+        health = requests.get(server.url + "/healthz", timeout=5)
+        assert health.status_code == 503 and health.json()["status"] == "draining"
+        refused = requests.get(server.url + "/socket.io/?EIO=4&transport=polling", timeout=5)
+        assert refused.status_code == 503
+        await asyncio.sleep(1.5)
+        assert not any(c.connected for c in clients)
+        await asyncio.gather(*(c.close() for c in clients))
+
+    asyncio.run(scenario())
+    assert server.process.wait(15) == 0

@@ -1,0 +1,54 @@
+"""Metrics for operators at ``/metrics``, in Prometheus text format.
+
+Each app has its own registry (the tests build many apps in one process).
+Gauges are read at scrape time from the live state, so they cannot drift.
+"""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self):
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.posts_stored = Counter(
+            "wall_posts_stored", "Posts stored (idempotent repeats not counted)", registry=r
+        )
+        self.deliveries = Counter(
+            "wall_deliveries", "Posts and deletions emitted to local sockets, per socket",
+            registry=r,
+        )
+        self.delivery_lag = Histogram(
+            "wall_delivery_lag_seconds", "From a post's store time to its emit here",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.redis_errors = Counter(
+            "wall_redis_errors", "Redis commands that failed", ["where"], registry=r
+        )
+        self.rate_limited = Counter(
+            "wall_rate_limited", "Posts refused by a rate limit", registry=r
+        )
+        self.resyncs = Counter(
+            "wall_resyncs", "Walls a reader could not continue gap-free", registry=r
+        )
+        self.connections = Gauge(
+            "wall_connections", "Open engine.io sessions by transport", ["transport"], registry=r
+        )
+        self.joined = Gauge("wall_joined_sockets", "Socket joins to walls, here", registry=r)
+        self.walls = Gauge("wall_walls_read", "Walls this process reads", registry=r)
+        self.refused = Gauge(
+            "wall_connections_refused", "New sessions turned away (full or draining)", registry=r
+        )
+
+    def observe_state(self, socketio, delivery, gate):
+        """Refresh the gauges from the live state, just before a scrape."""
+        counts = {"websocket": 0, "polling": 0}
+        server = socketio.server
+        for sock in list(server.eio.sockets.values()) if server else ():
+            counts["websocket" if sock.upgraded else "polling"] += 1
+        for transport, count in counts.items():
+            self.connections.labels(transport).set(count)
+        self.joined.set(delivery.joined_count())
+        self.walls.set(len(delivery.walls()))
+        self.refused.set(gate.refused if gate else 0)
