@@ -47,9 +47,12 @@ def _unavailable(reason):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API is open, an asyncio
+# loop counts as running in the main thread, which breaks later tests that
+# call asyncio.run(). It closes when the last browser test is done.
+@pytest.fixture(scope="package")
 def browser():
-    """One headless Chromium for the session."""
+    """One headless Chromium for the browser tests."""
     path = find_chromium()
     if path is None:
         where = os.environ.get("WALL_CHROMIUM") or "/usr/bin/chromium"
