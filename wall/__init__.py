@@ -92,9 +92,9 @@ def _init_socketio(app, redis_url):
 
 def socketio_manager(redis_url):
     """The Redis message queue that carries emits other than posts."""
-    from socketio import RedisManager
+    from .message_queue import WallRedisManager
 
-    return RedisManager(
+    return WallRedisManager(
         redis_url,
         channel="wall-socketio",
         redis_options=dict(
