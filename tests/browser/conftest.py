@@ -103,10 +103,12 @@ def console():
 
 
 @pytest.fixture
-def new_context(browser, console):
+def new_context(browser, console, start_server):
     """A factory of browser contexts (separate profiles), closed afterwards.
 
     At teardown the test fails if any of their pages logged a console error.
+    It depends on ``start_server`` so that the pages close before their
+    servers stop: a page still loading would log the refused connection.
     """
     made = []
 
