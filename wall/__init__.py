@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as config_module
 from .errors import UNAVAILABLE_MESSAGE, TooLarge, Unavailable, WallError
 from .gate import ConnectionGate
+from .packet_guard import PacketGuard
 from .redis_server import EmbeddedRedis
 from .static_files import StaticUrls
 
@@ -54,6 +55,7 @@ def create_app(test_config=None):
     _init_socketio(app, redis_url)
 
     runtime = app.extensions["wall"] = Runtime(app, socketio, redis_url)
+    PacketGuard(socketio.server, runtime.metrics)
     # Outermost first: ProxyFix corrects the client address and scheme that
     # everything behind it (the gate, Socket.IO, Flask) sees.
     runtime.gate = ConnectionGate(app.wsgi_app, socketio, app.config["MAX_CONNECTIONS"])

@@ -29,6 +29,10 @@ class Metrics:
         self.rate_limited = Counter(
             "wall_rate_limited", "Posts refused by a rate limit", registry=r
         )
+        self.packets_refused = Counter(
+            "wall_packets_refused", "Sessions closed for binary or malformed packets",
+            registry=r,
+        )
         self.resyncs = Counter(
             "wall_resyncs", "Walls a reader could not continue gap-free", registry=r
         )

@@ -9,6 +9,7 @@ from . import store as store_module
 from .delivery import Delivery, new_process_id
 from .errors import RateLimited
 from .metrics import Metrics
+from .packet_guard import close_session
 from .presence import Presence
 from .ratelimit import NoLimits, PostLimits
 
@@ -96,12 +97,9 @@ class Runtime:
         self.socketio.sleep(0.5)
         eio = self.socketio.server.eio
         sessions = list(eio.sockets.items())
-        for sid, session in sessions:
+        for sid, _ in sessions:
             try:
-                # wait=False: a long-polling client that is already gone
-                # would never collect the close packet we wait for.
-                session.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-                eio.sockets.pop(sid, None)
+                close_session(eio, sid)
             except Exception:
                 log.exception("drain: closing session %s failed", sid)
         # handlers already running finish their Redis work
