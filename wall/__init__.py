@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from . import security
 from .errors import UNAVAILABLE_MESSAGE, TooLarge, Unavailable, WallError
 from .gate import ConnectionGate
 from .packet_guard import PacketGuard
@@ -52,10 +53,13 @@ def create_app(test_config=None):
     from .runtime import Runtime
 
     redis_url = app.config["REDIS_URL"] or _start_embedded_redis(app)
-    _init_socketio(app, redis_url)
+    origins = security.OriginPolicy(app.config["ALLOWED_ORIGINS"])
+    _init_socketio(app, redis_url, origins)
 
     runtime = app.extensions["wall"] = Runtime(app, socketio, redis_url)
     PacketGuard(socketio.server, runtime.metrics)
+    security.check_production(app.config, runtime.store.redis)
+    security.init_app(app, origins)
     # Outermost first: ProxyFix corrects the client address and scheme that
     # everything behind it (the gate, Socket.IO, Flask) sees.
     runtime.gate = ConnectionGate(app.wsgi_app, socketio, app.config["MAX_CONNECTIONS"])
@@ -79,9 +83,10 @@ def _start_embedded_redis(app):
     return url
 
 
-def _init_socketio(app, redis_url):
+def _init_socketio(app, redis_url, origins):
     options = dict(
         async_mode=app.config["ASYNC_MODE"],
+        cors_allowed_origins=origins,
         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
         logger=False,
         engineio_logger=False,

@@ -21,6 +21,7 @@ def from_environ(environ=None):
     env = os.environ if environ is None else environ
     return {
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "SECRET_KEY_SET": bool(env.get("SECRET_KEY")),
         "WALL_ENV": env.get("WALL_ENV", "development"),
         "HOST": env.get("HOST", "127.0.0.1"),
         "PORT": int(env.get("PORT", "5000")),
@@ -45,6 +46,8 @@ def from_environ(environ=None):
         "MAX_CONNECTIONS": int(env.get("WALL_MAX_CONNECTIONS", "5000")),
         # how many proxies in front set X-Forwarded-*; 0 trusts none
         "PROXY_FIX": int(env.get("WALL_PROXY_FIX", "0")),
+        # origins besides the app's own that may open sockets and POST
+        "ALLOWED_ORIGINS": [o for o in env.get("WALL_ALLOWED_ORIGINS", "").split(",") if o.strip()],
         "MESSAGE_QUEUE": True,
         "LOG_LEVEL": env.get("WALL_LOG_LEVEL", "INFO"),
         # Flask refuses bodies over this with 413; Socket.IO messages too.
