@@ -62,7 +62,11 @@ def create_app(test_config=None):
     security.init_app(app, origins)
     # Outermost first: ProxyFix corrects the client address and scheme that
     # everything behind it (the gate, Socket.IO, Flask) sees.
-    runtime.gate = ConnectionGate(app.wsgi_app, socketio, app.config["MAX_CONNECTIONS"])
+    runtime.gate = ConnectionGate(
+        app.wsgi_app, socketio, app.config["MAX_CONNECTIONS"],
+        app.config["MAX_CONNECTIONS_PER_IP"], app.config["MAX_QUEUE"],
+    )
+    runtime.gate.attach(socketio.server)
     app.wsgi_app = runtime.gate
     if app.config["PROXY_FIX"]:
         n = app.config["PROXY_FIX"]

@@ -44,6 +44,9 @@ def from_environ(environ=None):
         "DELIVERY": env.get("WALL_DELIVERY", "stream"),
         # open engine.io sessions per process before new ones get 503
         "MAX_CONNECTIONS": int(env.get("WALL_MAX_CONNECTIONS", "5000")),
+        "MAX_CONNECTIONS_PER_IP": int(env.get("WALL_MAX_CONNECTIONS_PER_IP", "500")),
+        # packets waiting for one client before it counts as not reading
+        "MAX_QUEUE": int(env.get("WALL_MAX_QUEUE", "1000")),
         # how many proxies in front set X-Forwarded-*; 0 trusts none
         "PROXY_FIX": int(env.get("WALL_PROXY_FIX", "0")),
         # origins besides the app's own that may open sockets and POST

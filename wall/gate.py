@@ -4,11 +4,22 @@ A WSGI middleware in front of Socket.IO. A new engine.io session (a request
 to ``/socket.io/`` without ``sid``) is refused with ``503`` and
 ``Retry-After`` when this process is draining for shutdown or already holds
 ``WALL_MAX_CONNECTIONS`` sessions: socket.io-client then backs off and
-retries, where a server past its accept limit would let it hang.
+retries, where a server past its accept limit would let it hang. One client
+address may hold at most ``WALL_MAX_CONNECTIONS_PER_IP`` sessions (a
+generous number: one address may be a whole conference); past that, ``429``.
+
+The gate also watches the sessions it let in: one whose outgoing queue
+grows past ``WALL_MAX_QUEUE`` packets belongs to a client that does not
+read, and is closed so that it cannot hold memory or slow anyone down; when
+it comes back it catches up with ``join.after``.
 """
 
 import json
+import logging
+from collections import Counter
 from urllib.parse import parse_qs
+
+log = logging.getLogger(__name__)
 
 
 class ConnectionGate:
@@ -18,13 +29,51 @@ class ConnectionGate:
     :param path: Socket.IO's path prefix.
     """
 
-    def __init__(self, wsgi_app, socketio, max_connections, path="/socket.io/"):
+    def __init__(self, wsgi_app, socketio, max_connections, per_address, max_queue,
+                 path="/socket.io/"):
         self.wsgi_app = wsgi_app
         self.socketio = socketio
         self.max_connections = max_connections
+        self.per_address = per_address
+        self.max_queue = max_queue
         self.path = path
         self.draining = False
         self.refused = 0
+        self.slow_closed = 0
+        self._addresses = Counter()  # client address -> open sessions
+        self._address_of = {}  # engine.io sid -> client address
+
+    def attach(self, server):
+        """Count sessions per address by wrapping the Socket.IO server's engine.io hooks."""
+        on_connect, on_disconnect = server._handle_eio_connect, server._handle_eio_disconnect
+
+        def connected(eio_sid, environ):
+            address = environ.get("REMOTE_ADDR", "")
+            self._address_of[eio_sid] = address
+            self._addresses[address] += 1
+            return on_connect(eio_sid, environ)
+
+        def disconnected(eio_sid, reason):
+            address = self._address_of.pop(eio_sid, None)
+            if address is not None:
+                self._addresses[address] -= 1
+                if self._addresses[address] <= 0:
+                    del self._addresses[address]
+            return on_disconnect(eio_sid, reason)
+
+        server.eio.on("connect", connected)
+        server.eio.on("disconnect", disconnected)
+
+    def close_slow_sessions(self, close_session):
+        """Close sessions whose clients stopped reading; return how many."""
+        eio = self.socketio.server.eio
+        slow = [sid for sid, s in list(eio.sockets.items()) if s.queue.qsize() > self.max_queue]
+        for sid in slow:
+            close_session(eio, sid)
+        if slow:
+            self.slow_closed += len(slow)
+            log.warning("closed %d session(s) that stopped reading", len(slow))
+        return len(slow)
 
     def open_sessions(self):
         server = self.socketio.server
@@ -37,7 +86,13 @@ class ConnectionGate:
                 reason = self._refusal()
                 if reason:
                     self.refused += 1
-                    return _unavailable(start_response, reason)
+                    return _refuse(start_response, "503 Service Unavailable", "unavailable", reason)
+                if self._addresses.get(environ.get("REMOTE_ADDR", ""), 0) >= self.per_address:
+                    self.refused += 1
+                    return _refuse(
+                        start_response, "429 Too Many Requests", "rate_limited",
+                        "Too many connections from your address; try again shortly.",
+                    )
         return self.wsgi_app(environ, start_response)
 
     def _refusal(self):
@@ -48,10 +103,10 @@ class ConnectionGate:
         return None
 
 
-def _unavailable(start_response, message):
-    body = json.dumps({"error": "unavailable", "message": message}).encode()
+def _refuse(start_response, status, code, message):
+    body = json.dumps({"error": code, "message": message, "retry_after": 5}).encode()
     start_response(
-        "503 Service Unavailable",
+        status,
         [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),

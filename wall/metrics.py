@@ -42,7 +42,13 @@ class Metrics:
         self.joined = Gauge("wall_joined_sockets", "Socket joins to walls, here", registry=r)
         self.walls = Gauge("wall_walls_read", "Walls this process reads", registry=r)
         self.refused = Gauge(
-            "wall_connections_refused", "New sessions turned away (full or draining)", registry=r
+            "wall_connections_refused",
+            "New sessions turned away (full, draining, or too many from one address)",
+            registry=r,
+        )
+        self.slow_closed = Gauge(
+            "wall_slow_sessions_closed", "Sessions closed because their client stopped reading",
+            registry=r,
         )
 
     def observe_state(self, socketio, delivery, gate):
@@ -56,3 +62,4 @@ class Metrics:
         self.joined.set(delivery.joined_count())
         self.walls.set(len(delivery.walls()))
         self.refused.set(gate.refused if gate else 0)
+        self.slow_closed.set(gate.slow_closed if gate else 0)

@@ -29,8 +29,10 @@ class Presence:
 
     TICK = 1.0
 
-    def __init__(self, socketio, store, process_id, timeout=30.0):
+    def __init__(self, socketio, store, process_id, timeout=30.0, every_tick=None):
         self.socketio = socketio
+        #: called once a tick besides presence (the gate's slow-client check)
+        self.every_tick = every_tick
         self.store = store
         self.process_id = process_id
         self.timeout = timeout
@@ -102,6 +104,11 @@ class Presence:
                 break
             since_heartbeat += self.TICK
             dirty = set()
+            if self.every_tick is not None:
+                try:
+                    self.every_tick()
+                except Exception:
+                    log.exception("presence: tick hook failed")
             try:
                 if since_heartbeat >= self.heartbeat_every:
                     with self._lock:

@@ -37,7 +37,8 @@ class Runtime:
             store_module.connect(redis_url), history=config["HISTORY"]
         )
         self.presence = Presence(
-            socketio, self.store, self.process_id, timeout=config["PRESENCE_TIMEOUT"]
+            socketio, self.store, self.process_id, timeout=config["PRESENCE_TIMEOUT"],
+            every_tick=self._close_slow_sessions,
         )
         self.delivery = Delivery(
             socketio,
@@ -78,6 +79,10 @@ class Runtime:
         if created and self.pubsub_delivery:
             self.socketio.emit("new post", post, to=wall, namespace="/wall")
         return post, created
+
+    def _close_slow_sessions(self):
+        if self.gate is not None:
+            self.gate.close_slow_sessions(close_session)
 
     @property
     def draining(self):

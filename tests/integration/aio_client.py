@@ -51,7 +51,11 @@ class AioWallClient:
             limit=0, local_addr=(self.local_addr, 0) if self.local_addr else None
         )
         self._session = aiohttp.ClientSession(connector=connector)
-        await asyncio.wait_for(self._open(), timeout)
+        try:
+            await asyncio.wait_for(self._open(), timeout)
+        except BaseException:
+            await self._session.close()
+            raise
         self._task = asyncio.ensure_future(self._run())
         return self
 
@@ -85,9 +89,17 @@ class AioWallClient:
         return [p["id"] for p in self.posts]
 
     async def close(self):
+        """Leave politely, as socket.io-client does: the server forgets us at once."""
         self.reconnect = False
         if self._task:
             self._task.cancel()
+        if self.connected:
+            try:
+                await asyncio.wait_for(self._send("41" + NS + ","), 2)
+                if self._ws is None:
+                    await asyncio.wait_for(self._send("1"), 2)
+            except Exception:
+                pass
         if self._ws is not None:
             await self._ws.close()
         if self._session is not None:

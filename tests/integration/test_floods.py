@@ -1,0 +1,131 @@
+"""Floods: too many connections from one address, reconnect storms, clients that never read."""
+
+import asyncio
+import base64
+import os
+import socket
+import struct
+import threading
+
+import psutil
+import pytest
+import requests
+
+from ..helpers import wait_for
+from .aio_client import AioWallClient
+
+pytestmark = pytest.mark.server
+
+
+def metric(server, name):
+    text = requests.get(server.url + "/metrics", timeout=5).text
+    return float(next(x for x in text.splitlines() if x.startswith(name + " ")).split()[-1])
+
+
+def test_connections_per_address_are_capped(start_server):
+    server = start_server(env={"WALL_MAX_CONNECTIONS_PER_IP": "5"})
+
+    async def scenario():
+        mine = [await AioWallClient(server.url, "websocket", "127.0.0.2").connect() for _ in range(5)]
+        try:
+            refused = requests.get(
+                server.url + "/socket.io/?EIO=4&transport=polling", timeout=5,
+            )  # from 127.0.0.1: another address, let in
+            assert refused.status_code == 200
+            with pytest.raises(Exception, match="429"):
+                await AioWallClient(server.url, "polling", "127.0.0.2").connect()
+            await mine[0].close()
+            await asyncio.sleep(0.3)
+            mine[0] = await AioWallClient(server.url, "polling", "127.0.0.2").connect()
+        finally:
+            await asyncio.gather(*(c.close() for c in mine))
+
+    asyncio.run(scenario())
+    assert metric(server, "wall_connections_refused") >= 1
+
+
+def test_a_reconnect_storm_leaves_the_server_serving(start_server, make_client, wall_name):
+    server = start_server()
+    watcher = make_client(server, "polling")
+    watcher.join(wall_name)
+
+    async def storm():
+        for _ in range(5):
+            clients = [AioWallClient(server.url, ("websocket", "polling")[i % 2],
+                                     "127.0.1.%d" % (i % 200 + 1)) for i in range(200)]
+            await asyncio.gather(*(c.connect() for c in clients))
+            await asyncio.gather(*(c.join(wall_name) for c in clients))
+            await asyncio.gather(*(c.close() for c in clients))
+
+    asyncio.run(storm())
+    post = make_client(server).post(wall_name, "after the storm")["post"]
+    wait_for(lambda: post["id"] in watcher.ids())
+    wait_for(lambda: watcher.online and watcher.online[-1]["count"] == 1, timeout=10,
+             message="online back to 1")
+    # presence announcements stayed coalesced: one a second, not one per join
+    assert len(watcher.online) < 40, len(watcher.online)
+
+
+def _ws_frame(text):
+    payload = text.encode()
+    mask = os.urandom(4)
+    header = bytes([0x81])
+    n = len(payload)
+    if n < 126:
+        header += bytes([0x80 | n])
+    else:
+        header += bytes([0x80 | 126]) + struct.pack("!H", n)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def never_reading_client(url, wall):
+    """A WebSocket client that joins a wall and then never reads again."""
+    host, port = url.split("//")[1].split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%s\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n" % (host, port, key)
+    ).encode())
+    received = b""
+    while b"0{" not in received:
+        received += sock.recv(4096)
+    sock.sendall(_ws_frame("40/wall,"))
+    sock.sendall(_ws_frame('42/wall,1["join",{"wall":"%s"}]' % wall))
+    return sock
+
+
+@pytest.mark.timeout(120)
+def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_name):
+    server = start_server(env={"WALL_MAX_QUEUE": "50"})
+    watcher = make_client(server)
+    watcher.join(wall_name)
+    slow = never_reading_client(server.url, wall_name)
+    wait_for(lambda: metric(server, "wall_joined_sockets") == 2, message="the slow client joined")
+    rss = psutil.Process(server.process.pid).memory_info().rss
+    message = "x" * 1000
+    ids, lock = [], threading.Lock()
+
+    def poster(n):
+        with requests.Session() as http:
+            for _ in range(n):
+                reply = http.post(server.url + "/api/walls/%s/posts" % wall_name,
+                                  json={"username": "flood", "message": message}, timeout=10)
+                with lock:
+                    ids.append(reply.json()["post"]["id"])
+
+    threads = [threading.Thread(target=poster, args=(1000,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wait_for(lambda: metric(server, "wall_slow_sessions_closed") >= 1, timeout=10,
+             message="the slow session closed")
+    wait_for(lambda: len(watcher.ids()) == len(ids), timeout=30, message="the watcher kept up")
+    assert sorted(watcher.ids(), key=lambda i: tuple(map(int, i.split("-")))) == watcher.ids()
+    grown = psutil.Process(server.process.pid).memory_info().rss - rss
+    assert grown < 60 * 1024 * 1024, grown
+    slow.close()
