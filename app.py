@@ -21,8 +21,17 @@ elif ASYNC_MODE == "gevent":
 import logging  # noqa: E402
 import signal  # noqa: E402
 
-from wall import create_app, socketio  # noqa: E402
+from wall import create_app, socketio, websocket_limits  # noqa: E402
 from wall.resources import raise_open_file_limit, server_connection_limit  # noqa: E402
+
+if ASYNC_MODE == "eventlet":
+    import eventlet.websocket
+
+    websocket_limits.cap_eventlet_messages(eventlet.websocket)
+elif ASYNC_MODE == "gevent":
+    from engineio.async_drivers import gevent as engineio_gevent
+
+    websocket_limits.cap_simple_websocket_messages(engineio_gevent)
 
 app = create_app()
 
