@@ -34,7 +34,9 @@ class WallPage:
     def expect_status(self, pattern, timeout=10_000):
         expect(self.page.locator("#status")).to_have_text(pattern, timeout=timeout)
 
-    def expect_online(self, count, timeout=5_000):
+    # Generous: presence is announced at most once a second, through Redis,
+    # and CI machines are busy. Timed promises are checked where they apply.
+    def expect_online(self, count, timeout=10_000):
         expect(self.page.locator("#online")).to_have_text(str(count), timeout=timeout)
 
     def post(self, message, username="ann"):
@@ -62,7 +64,7 @@ class WallPage:
     def count(self, message):
         return self.messages().count(message)
 
-    def wait_for_message(self, message, timeout=5_000):
+    def wait_for_message(self, message, timeout=10_000):
         """Wait until a stored post with exactly this message is shown."""
         self.page.wait_for_function(
             """([selector, text]) => Array.from(document.querySelectorAll(selector))
