@@ -64,6 +64,10 @@ def test_one_connection_for_the_tabs_of_a_browser(new_context, server, wall_name
     first.wait_for_message("from another browser", timeout=2_000)
     first.expect_online(2)
 
+    # The last tab of the browser goes: so does its connection.
+    first.page.close()
+    stranger.expect_online(1)
+
 
 def test_each_tab_connects_on_its_own_with_shared_0(new_context, server, wall_name):
     context = new_context()
