@@ -46,7 +46,8 @@
     }
 
     get(clientId) {
-      const raw = this.memory ? this.memory.get(clientId) : this.storage.getItem(PREFIX + clientId);
+      let raw = this.memory ? this.memory.get(clientId) : null;
+      if (!raw && this.storage) raw = this.storage.getItem(PREFIX + clientId);
       return raw ? parse(raw) : null;
     }
 

@@ -41,6 +41,8 @@
     transport: params.get('transport') === 'polling' ? 'polling' : 'websocket',
     shared: params.get('shared') !== '0',
   });
+  // 'shared' or 'own'; it can change if the worker fails and the tab
+  // falls back to a connection of its own.
   root.dataset.connection = conn.mode;
 
   const status = new app.Status({
@@ -53,6 +55,7 @@
     conn.retry();
   });
   conn.on('state', function (state) {
+    root.dataset.connection = conn.mode;
     status.show(state);
   });
 
