@@ -145,7 +145,7 @@ def test_announced_attachments_do_not_grow_server_memory(watched, make_client, w
         try:
             await ws.send_str('459999999999-/wall,["add to wall",{"_placeholder":true,"num":0}]')
             chunk = b"\x00" * 60000
-            for _ in range(400):  # 24 MB, if the server kept listening
+            for _ in range(1500):  # 90 MB, if the server kept listening
                 await ws.send_bytes(chunk)
                 sent += 1
         except (ConnectionResetError, aiohttp.ClientError, RuntimeError):
@@ -155,7 +155,8 @@ def test_announced_attachments_do_not_grow_server_memory(watched, make_client, w
 
     asyncio.run(attack())
     grown = process.memory_info().rss - before
-    assert grown < 8 * 1024 * 1024, "the server kept %d bytes" % grown
+    # stock python-socketio keeps all 90 MB; allow for noise, not for that
+    assert grown < 24 * 1024 * 1024, "the server kept %d bytes" % grown
     assert_still_serving(server, watcher, make_client, wall_name)
 
 
