@@ -49,7 +49,7 @@ def create_app(test_config=None):
 
     # Handlers must be registered before the first init_app: Flask-SocketIO
     # only replays onto every new server those decorated before one existed.
-    from . import api, events, views  # noqa: F401
+    from . import api, events, speed, views  # noqa: F401
     from .runtime import Runtime
 
     redis_url = app.config["REDIS_URL"] or _start_embedded_redis(app)
@@ -73,6 +73,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    speed.init_app(app)
     app.jinja_env.globals["static_url"] = StaticUrls(app)
     _register_error_handlers(app)
     return app

@@ -35,6 +35,8 @@ def from_environ(environ=None):
         "RATE_LIMITS": _flag(env.get("WALL_RATE_LIMITS", "on"), "WALL_RATE_LIMITS"),
         "RATE_LIMIT_SOCKET": env.get("WALL_RATE_LIMIT_SOCKET", "5/10 seconds"),
         "RATE_LIMIT_IP": env.get("WALL_RATE_LIMIT_IP", "600/minute"),
+        "RATE_LIMIT_ECHO": env.get("WALL_RATE_LIMIT_ECHO", "60000/minute"),
+        "SPEED_TEST": _flag(env.get("WALL_SPEED_TEST", "on"), "WALL_SPEED_TEST"),
         # seconds after its last heartbeat that a process stops counting online
         "PRESENCE_TIMEOUT": float(env.get("WALL_PRESENCE_TIMEOUT", "30")),
         # unset: moderation (DELETE of posts) is off

@@ -12,23 +12,27 @@ import time
 
 from limits import parse
 from limits.storage import RedisStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from .errors import RateLimited
+
+
+def storage(redis_url):
+    """The ``limits`` storage in the wall's Redis, under its own key prefix."""
+    return RedisStorage(
+        redis_url, key_prefix="wall:limits", socket_connect_timeout=2, socket_timeout=5
+    )
 
 
 class PostLimits:
     """Checks and counts posts against the configured limits.
 
-    :param redis_url: the Redis that holds the counters.
+    :param storage: the ``limits`` storage that holds the counters (see :func:`storage`).
     :param per_socket: e.g. ``"5/10 seconds"``.
     :param per_address: e.g. ``"600/minute"``.
     """
 
-    def __init__(self, redis_url, per_socket, per_address):
-        storage = RedisStorage(
-            redis_url, key_prefix="wall:limits", socket_connect_timeout=2, socket_timeout=5
-        )
+    def __init__(self, storage, per_socket, per_address):
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_socket = parse(per_socket)
         self._per_address = parse(per_address)
@@ -46,6 +50,26 @@ class PostLimits:
                     "Too many posts; wait %d s before posting again." % retry_after,
                     retry_after=retry_after,
                 )
+
+
+class AddressLimit:
+    """One limit per client address, on a fixed window (one Redis call a check).
+
+    :param storage: a ``limits`` storage (shared with :class:`PostLimits`).
+    """
+
+    def __init__(self, storage, limit, what):
+        self._limiter = FixedWindowRateLimiter(storage)
+        self._item = parse(limit)
+        self._what = what
+
+    def hit(self, address, sid=None):
+        if not self._limiter.hit(self._item, self._what, address or "unknown"):
+            reset = self._limiter.get_window_stats(self._item, self._what, address).reset_time
+            retry_after = max(1, math.ceil(reset - time.time()))
+            raise RateLimited(
+                "Too many %s; wait %d s." % (self._what, retry_after), retry_after=retry_after
+            )
 
 
 class NoLimits:

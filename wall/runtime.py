@@ -11,7 +11,7 @@ from .errors import RateLimited
 from .metrics import Metrics
 from .packet_guard import close_session
 from .presence import Presence
-from .ratelimit import NoLimits, PostLimits
+from . import ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,15 @@ class Runtime:
             self.delivery.reading = False
         self.socketio = socketio
         if config["RATE_LIMITS"]:
-            self.limits = PostLimits(
-                redis_url, config["RATE_LIMIT_SOCKET"], config["RATE_LIMIT_IP"]
+            limits_storage = ratelimit.storage(redis_url)
+            self.limits = ratelimit.PostLimits(
+                limits_storage, config["RATE_LIMIT_SOCKET"], config["RATE_LIMIT_IP"]
+            )
+            self.echo_limits = ratelimit.AddressLimit(
+                limits_storage, config["RATE_LIMIT_ECHO"], "echoes"
             )
         else:
-            self.limits = NoLimits()
+            self.limits = self.echo_limits = ratelimit.NoLimits()
 
     def add_post(self, wall, username, message, client_id, address, sid=None):
         """Store a validated post once; return ``(post, created)``.
