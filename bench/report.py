@@ -31,7 +31,7 @@ def one_line(rec):
     sc = rec["scenario"]
     if rec.get("skipped"):
         return "%s %s: skipped: %s" % (sc, rec["server"], _flags(rec))
-    if sc in ("fanout", "scaleout", "delivery", "profile"):
+    if sc in ("fanout", "scaleout", "delivery", "deflate", "profile"):
         lat = rec["latency_ms"]
         cpu = rec["cpu"]
         return ("%s %s: p50 %s p99 %s ms, %s deliveries/s, lost %d, server %s%% of a core "
@@ -188,6 +188,13 @@ def markdown(result):
         out.append("")
         out.append(_delivery_table(recs))
 
+    if _by(recs, "deflate"):
+        out.append("")
+        out.append("## Clients that offer permessage-deflate vs clients that do not "
+                   "(the wall, eventlet)")
+        out.append("")
+        out.append(_deflate_table(recs))
+
     for title, scenario in (("Fan-out", "fanout"), ("Scale-out", "scaleout"),
                             ("Profile run", "profile")):
         rs = _by(recs, scenario)
@@ -245,13 +252,13 @@ def _noise(recs):
 def _fanout_table(rs):
     header = ["server", "procs", "S", "posts/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
               "deliveries/s", "lost", "server CPU %", "us/delivery", "server RSS MB",
-              "Redis CPU %", "generator CPU % (max proc)", "others %", "flags"]
+              "kB/subscriber", "Redis CPU %", "generator CPU % (max proc)", "others %", "flags"]
     rows = []
     for r in rs:
         p = r["params"]
         if r.get("skipped"):
             rows.append([r["server"], p.get("procs", 1), p["subscribers"], p.get("rate", "-")]
-                        + ["-"] * 12 + [_flags(r)])
+                        + ["-"] * 13 + [_flags(r)])
             continue
         lat, cpu = r["latency_ms"], r["cpu"]
         rows.append([
@@ -259,7 +266,8 @@ def _fanout_table(rs):
             _f(lat["p50"]), _f(lat["p95"]), _f(lat["p99"]), _f(lat["max"]),
             _f(r["delivered_per_s"], 0), r["deliveries"]["lost"],
             _f(cpu["server_core_pct"], 0), _f(cpu["server_us_per_delivery"]),
-            _f(r["server_rss"] / MB, 0), _f(cpu["redis_core_pct"], 1),
+            _f(r["server_rss"] / MB, 0), _f(r.get("kb_per_subscriber"), 0),
+            _f(cpu["redis_core_pct"], 1),
             "%s (%s)" % (_f(cpu["generator_core_pct"], 0), _f(cpu["generator_max_core_pct"], 0)),
             _f(r["machine"]["others_core_pct"], 0), _flags(r),
         ])
@@ -317,40 +325,56 @@ def _connections_table(rs):
     return _table(header, rows)
 
 
-def _delivery_table(recs):
-    rs = _by(recs, "delivery")
-    header = ["delivery", "run", "p50 ms", "p95 ms", "p99 ms", "server CPU %", "us/delivery",
-              "Redis CPU %", "lost", "others %", "flags"]
+def _pair_table(rs, key, labels, first_col):
+    """Alternating runs of two variants: each run, the medians, the difference."""
+    header = [first_col, "run", "p50 ms", "p95 ms", "p99 ms", "server CPU %", "us/delivery",
+              "kB/subscriber", "Redis CPU %", "generator CPU % (max proc)", "lost", "others %",
+              "flags"]
     rows = []
     for r in rs:
         if r.get("skipped"):
             continue
         lat, cpu = r["latency_ms"], r["cpu"]
-        rows.append([r["params"]["delivery"], r["params"]["repeat"] + 1, _f(lat["p50"]),
+        rows.append([labels[r["params"][key]], r["params"]["repeat"] + 1, _f(lat["p50"]),
                      _f(lat["p95"]), _f(lat["p99"]), _f(cpu["server_core_pct"], 0),
-                     _f(cpu["server_us_per_delivery"]), _f(cpu["redis_core_pct"]),
+                     _f(cpu["server_us_per_delivery"]), _f(r.get("kb_per_subscriber"), 0),
+                     _f(cpu["redis_core_pct"]),
+                     "%s (%s)" % (_f(cpu["generator_core_pct"], 0),
+                                  _f(cpu["generator_max_core_pct"], 0)),
                      r["deliveries"]["lost"], _f(r["machine"]["others_core_pct"], 0), _flags(r)])
     med = {}
-    for mode in ("stream", "pubsub"):
-        m = [r for r in rs if r["params"]["delivery"] == mode and not r.get("skipped")]
+    for value, label in labels.items():
+        m = [r for r in rs if r["params"][key] == value and not r.get("skipped")]
         if m:
-            med[mode] = {k: statistics.median(f(r) for r in m) for k, f in (
+            med[value] = {k: statistics.median(f(r) for r in m) for k, f in (
                 ("p50", lambda r: r["latency_ms"]["p50"]),
                 ("p99", lambda r: r["latency_ms"]["p99"]),
-                ("us", lambda r: r["cpu"]["server_us_per_delivery"]))}
-            rows.append([mode, "median", _f(med[mode]["p50"]), "", _f(med[mode]["p99"]), "",
-                         _f(med[mode]["us"]), "", "", "", ""])
+                ("us", lambda r: r["cpu"]["server_us_per_delivery"]),
+                ("gen", lambda r: r["cpu"]["generator_core_pct"]))}
+            rows.append([label, "median", _f(med[value]["p50"]), "", _f(med[value]["p99"]), "",
+                         _f(med[value]["us"]), "", "", _f(med[value]["gen"], 0), "", "", ""])
     text = _table(header, rows)
+    values = list(labels)
     if len(med) == 2:
-        s, p = med["stream"], med["pubsub"]
-        text += ("\n\nStream minus pub/sub (medians): p50 %+.1f ms, p99 %+.1f ms, "
+        a, b = med[values[0]], med[values[1]]
+        text += ("\n\n%s minus %s (medians): p50 %+.1f ms, p99 %+.1f ms, "
                  "server CPU %+.1f us per delivery (%s)." % (
-                     s["p50"] - p["p50"], s["p99"] - p["p99"], s["us"] - p["us"],
-                     _ratio(s["us"], p["us"])))
+                     labels[values[0]], labels[values[1]], a["p50"] - b["p50"],
+                     a["p99"] - b["p99"], a["us"] - b["us"], _ratio(a["us"], b["us"])))
     params = rs[0]["params"] if rs else {}
     text += "\n\nS=%s subscribers, %s posts/s." % ("{:,}".format(params.get("subscribers", 0)),
                                                    params.get("rate"))
     return text
+
+
+def _delivery_table(recs):
+    return _pair_table(_by(recs, "delivery"), "delivery",
+                       {"stream": "stream", "pubsub": "pubsub"}, "WALL_DELIVERY")
+
+
+def _deflate_table(recs):
+    return _pair_table(_by(recs, "deflate"), "client_deflate",
+                       {True: "offered", False: "not offered"}, "permessage-deflate")
 
 
 # -- plots ---------------------------------------------------------------------------
@@ -426,6 +450,27 @@ def plots(result, base):
         ax.set_title("Fan-out latency distribution")
         save(fig, "latency-cdf")
 
+    scale = [r for r in _by(recs, "scaleout") if not r.get("skipped")]
+    if scale:
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        labels, p50, p99, cols = [], [], [], []
+        for r in scale:
+            labels.append("%s x%d" % (r["server"], r["params"]["procs"]))
+            p50.append(r["latency_ms"]["p50"])
+            p99.append(r["latency_ms"]["p99"])
+            cols.append(colors.get(r["server"]))
+        xs = list(range(len(labels)))
+        ax.bar([x - 0.2 for x in xs], p50, 0.4, color=cols, label="p50")
+        ax.bar([x + 0.2 for x in xs], p99, 0.4, color=cols, alpha=0.4, label="p99")
+        ax.set_xticks(xs)
+        ax.set_xticklabels(labels)
+        ax.set_yscale("log")
+        ax.set_ylabel("post -> delivery latency (ms, log)")
+        ax.set_title("Scale-out: S=%s over 1 or 2 processes at %g posts/s" % (
+            "{:,}".format(scale[0]["params"]["subscribers"]), scale[0]["params"]["rate"]))
+        ax.legend(fontsize=8)
+        save(fig, "scaleout")
+
     ceil = [r for r in recs if r["scenario"] in ("ceiling", "scaleout-ceiling")
             and not r.get("skipped")]
     if ceil:
@@ -454,7 +499,9 @@ def plots(result, base):
     conns = _by(recs, "connections")
     ing = _by(recs, "ingest")
     dlv = [r for r in _by(recs, "delivery") if not r.get("skipped")]
-    panels = [p for p in (conns and "conn", ing and "ingest", dlv and "delivery") if p]
+    dfl = [r for r in _by(recs, "deflate") if not r.get("skipped")]
+    panels = [p for p in (conns and "conn", ing and "ingest", dlv and "delivery",
+                          dfl and "deflate") if p]
     if panels:
         fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2))
         axes = [axes] if len(panels) == 1 else list(axes)
@@ -476,6 +523,22 @@ def plots(result, base):
                        color=[colors.get(n) for n in names])
                 ax.set_ylabel("acknowledged posts/s")
                 ax.set_title("Ingest, %d posting clients" % ing[0]["params"]["clients"])
+            elif panel == "deflate":
+                offers = [True, False]
+                us = [statistics.median(r["cpu"]["server_us_per_delivery"] for r in dfl
+                                        if r["params"]["client_deflate"] == o) for o in offers]
+                kb = [statistics.median(r["kb_per_subscriber"] or 0 for r in dfl
+                                        if r["params"]["client_deflate"] == o) for o in offers]
+                xs = range(2)
+                ax.bar([x - 0.2 for x in xs], us, 0.4, label="server CPU per delivery (us)",
+                       color="#d62728")
+                ax.bar([x + 0.2 for x in xs], kb, 0.4, label="server memory per socket (kB)",
+                       color="#7f7f7f")
+                ax.set_xticks(list(xs))
+                ax.set_xticklabels(["deflate offered", "not offered"])
+                ax.set_title("The wall and permessage-deflate, S=%s" % "{:,}".format(
+                    dfl[0]["params"]["subscribers"]))
+                ax.legend(fontsize=8)
             else:
                 modes = ["stream", "pubsub"]
                 p50 = [statistics.median(r["latency_ms"]["p50"] for r in dlv

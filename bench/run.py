@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 
 if __package__ in (None, ""):  # run as bench/run.py
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -96,6 +97,8 @@ class Bench:
         self.s = {k: v[1 if self.quick else 0] for k, v in SETTINGS.items()}
         if args.rate:
             self.s["fanout_rate"] = args.rate
+        if args.sizes:
+            self.s["fanout_sizes"] = [int(x) for x in args.sizes.split(",")]
         self.servers = args.servers
         self.stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.outdir = args.out
@@ -151,6 +154,7 @@ class Bench:
             if r["failed"]:
                 raise BenchError("poster could not connect: %s" % r["errors"])
             urls = [s.url for s in sess["servers"]]
+            rss0 = sum(infra.proc_mem(s.pid)[0] or 0 for s in sess["servers"])
             n = len(sess["subs"])
             shares = [subscribers // n + (1 if i < subscribers % n else 0) for i in range(n)]
             t0 = time.monotonic()
@@ -163,6 +167,9 @@ class Bench:
             sess["connect_seconds"] = time.monotonic() - t0
             ok = sum(r["ok"] for r in replies)
             sess["connected"] = ok
+            time.sleep(0.5)
+            rss1 = sum(infra.proc_mem(s.pid)[0] or 0 for s in sess["servers"])
+            sess["kb_per_subscriber"] = (rss1 - rss0) / ok / 1024 if ok else None
             sess["connect_errors"] = _merge_counts(r["errors"] for r in replies)
         except BaseException:
             self.close_fanout(sess)
@@ -194,7 +201,7 @@ class Bench:
             "post", timeout=seconds + 120, url=servers[0].url, wall=sess["wall"],
             rate=rate, duration_s=seconds, step=step, pad=MESSAGE_CHARS,
         )
-        drain_ms = 1000 * (drain_s if drain_s is not None else max(5.0, seconds))
+        drain_ms = 1000 * (drain_s if drain_s is not None else max(10.0, 3 * seconds))
         drains = infra.call_all(sess["subs"], "drain", timeout=drain_ms / 1000 + 60,
                                 step=step, expected=posted["acked"], timeout_ms=drain_ms)
         use = usage.stop()
@@ -228,6 +235,7 @@ class Bench:
         return {
             "step": step,
             "rate": rate,
+            "kb_per_subscriber": sess.get("kb_per_subscriber"),
             "seconds": seconds,
             "latency_ms": lat,
             "hist": hist.compact(h),
@@ -426,8 +434,8 @@ class Bench:
                     usage = infra.Usage({"server": [server.pid], "generator": [w.pid for w in gens]})
                     replies = infra.call_all(gens, "connect", timeout=900,
                                              args=[{"n": k} for k in shares],
-                                             urls=[server.url], wall=wall, concurrency=50,
-                                             timeout_ms=10000, max_failures=20)
+                                             urls=[server.url], wall=wall, concurrency=25,
+                                             timeout_ms=30000, max_failures=20)
                     took = time.monotonic() - t0
                     time.sleep(2.0)  # let memory settle
                     use = usage.stop()
@@ -609,6 +617,9 @@ class Bench:
                 except BenchError as exc:
                     log("scenario %s failed: %s" % (name, exc))
                     errors.append({"scenario": name, "error": str(exc)})
+                except Exception as exc:  # a bug here must not lose the other scenarios
+                    log("scenario %s crashed:\n%s" % (name, traceback.format_exc()))
+                    errors.append({"scenario": name, "error": repr(exc)})
         finally:
             self.redis.stop()
             infra.stop_all()
@@ -708,6 +719,7 @@ def _cpu(use, units, per="delivery"):
         "server_us_per_" + per: 1e6 * srv["cpu_s"] / units if units else None,
         "redis_core_pct": g["redis"]["core_pct"] if "redis" in g else None,
         "generator_core_pct": gen["core_pct"],
+        "generator_us_per_" + per: 1e6 * gen["cpu_s"] / units if units else None,
         "generator_max_core_pct": gen["max_core_pct"],
         "generator_procs": len(gen["procs"]),
     }
@@ -735,10 +747,7 @@ def _slope_kb(points):
 
 def _round2(x):
     """Two significant digits."""
-    if x <= 0:
-        return x
-    e = math.floor(math.log10(x)) - 1
-    return round(x / 10 ** e) * 10 ** e
+    return float("%.2g" % x) if x > 0 else x
 
 
 def _fmt(v):
@@ -757,6 +766,8 @@ def main(argv=None):
     p.add_argument("--servers", default="wall,node",
                    help="comma-separated: wall (eventlet), wall-gevent, node")
     p.add_argument("--rate", type=float, default=None, help="fan-out post rate (posts/s)")
+    p.add_argument("--sizes", default=None,
+                   help="fan-out subscriber counts, comma-separated (default 100,1000,5000)")
     p.add_argument("--no-deflate", action="store_true",
                    help="clients do not offer permessage-deflate (browsers do)")
     p.add_argument("--wall-dir", default=infra.ROOT,

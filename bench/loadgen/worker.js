@@ -166,7 +166,7 @@ function rawConnect(url, opts, sub) {
     ws.on('error', (err) => finish(false, 'connect_error: ' + (err && err.message)));
     ws.on('close', () => {
       if (!done) finish(false, 'closed before join');
-      else if (!sub.closing) drop('closed');
+      else if (sub.joined && !sub.closing) drop('closed');
     });
     ws.on('message', (raw) => {
       const data = raw.toString();
@@ -177,11 +177,17 @@ function rawConnect(url, opts, sub) {
       } else if (data.startsWith('0')) {
         ws.send('40/wall,');
       } else if (data.startsWith('40/wall,')) {
-        if (!opts.wall) return finish(true);
+        if (!opts.wall) {
+          sub.joined = true;
+          return finish(true);
+        }
         ws.send('42/wall,1' + JSON.stringify(['join', { wall: opts.wall }]));
       } else if (data.startsWith('43/wall,1[')) {
         const ack = JSON.parse(data.slice(9))[0];
-        if (ack && ack.ok) finish(true);
+        if (ack && ack.ok) {
+          sub.joined = true;
+          finish(true);
+        }
         else finish(false, 'join refused: ' + JSON.stringify(ack).slice(0, 100));
       } else if (data.startsWith('44/wall,')) {
         finish(false, 'connect refused: ' + data.slice(8, 100));
@@ -207,7 +213,7 @@ async function connect(cmd) {
       const k = next++;
       const url = urls[k % urls.length];
       if (role === 'subscriber' && (cmd.client || 'raw') === 'raw') {
-        const sub = { socket: null, steps: new Map(), last: null, closing: false };
+        const sub = { socket: null, steps: new Map(), last: null, closing: false, joined: false };
         if (await rawConnect(url, { wall: cmd.wall, timeout_ms: cmd.timeout_ms }, sub)) {
           ok += 1;
           subscribers.push(sub);
