@@ -7,7 +7,7 @@ PORT ?= 5000
 
 N ?= 3
 
-.PHONY: run test cluster venv dev clean
+.PHONY: run test cluster bench venv dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: dev
 ## N app processes on one Redis behind nginx (deploy/nginx.conf) at http://127.0.0.1:8080.
 cluster: venv
 	$(BIN)/python -m deploy.cluster $(N) --port 8080
+
+## The wall against the Node.js Socket.IO server (QUICK=1: under 2 minutes); see docs/performance.md.
+bench: dev
+	cd bench/peers/node && npm ci --no-audit --no-fund --silent
+	QUICK=$(QUICK) $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -27,7 +27,13 @@ def test_pages(client):
 
 def test_static_urls_are_versioned(client):
     page = client.get("/").data.decode()
-    assert "/static/js/wall.js?v=" in page and "/static/css/wall.css?v=" in page
+    assert "/static/css/wall.css?v=" in page
+    url = page[page.index("/static/css/wall.css?v="):].split('"')[0]
+    with client.get(url) as cached:
+        assert cached.status_code == 200
+        assert "max-age=31536000" in cached.headers["Cache-Control"]
+    with client.get("/static/css/wall.css") as plain:
+        assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
 
 
 def test_write_then_read(client):

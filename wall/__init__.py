@@ -27,13 +27,22 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger(__name__)
 
 
+class WallFlask(Flask):
+    """Flask, with versioned static URLs (``?v=<content hash>``) cached for a year."""
+
+    def get_send_file_max_age(self, filename):
+        if request.args.get("v"):
+            return 365 * 24 * 3600
+        return super().get_send_file_max_age(filename)
+
+
 def create_app(test_config=None):
     """Create the app.
 
     :param test_config: a mapping that replaces values read from the
         environment (tests use it for ``REDIS_URL``, ``ASYNC_MODE``...).
     """
-    app = Flask(
+    app = WallFlask(
         __name__,
         template_folder=os.path.join(_ROOT, "templates"),
         static_folder=os.path.join(_ROOT, "static"),
