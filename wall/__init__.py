@@ -74,6 +74,7 @@ def create_app(test_config=None):
     runtime.gate = ConnectionGate(
         app.wsgi_app, socketio, app.config["MAX_CONNECTIONS"],
         app.config["MAX_CONNECTIONS_PER_IP"], app.config["MAX_QUEUE"],
+        compression=app.config["WEBSOCKET_COMPRESSION"],
     )
     runtime.gate.attach(socketio.server)
     app.wsgi_app = runtime.gate

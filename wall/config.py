@@ -46,6 +46,9 @@ def from_environ(environ=None):
         "DELIVERY": env.get("WALL_DELIVERY", "stream"),
         # open engine.io sessions per process before new ones get 503
         "MAX_CONNECTIONS": int(env.get("WALL_MAX_CONNECTIONS", "5000")),
+        "WEBSOCKET_COMPRESSION": _flag(
+            env.get("WALL_WEBSOCKET_COMPRESSION", "off"), "WALL_WEBSOCKET_COMPRESSION"
+        ),
         "MAX_CONNECTIONS_PER_IP": int(env.get("WALL_MAX_CONNECTIONS_PER_IP", "500")),
         # packets waiting for one client before it counts as not reading
         "MAX_QUEUE": int(env.get("WALL_MAX_QUEUE", "1000")),

@@ -30,12 +30,13 @@ class ConnectionGate:
     """
 
     def __init__(self, wsgi_app, socketio, max_connections, per_address, max_queue,
-                 path="/socket.io/"):
+                 compression=False, path="/socket.io/"):
         self.wsgi_app = wsgi_app
         self.socketio = socketio
         self.max_connections = max_connections
         self.per_address = per_address
         self.max_queue = max_queue
+        self.compression = compression
         self.path = path
         self.draining = False
         self.refused = 0
@@ -80,6 +81,12 @@ class ConnectionGate:
         return len(server.eio.sockets) if server is not None else 0
 
     def __call__(self, environ, start_response):
+        if not self.compression:
+            # eventlet would otherwise negotiate permessage-deflate with every
+            # browser: measured (docs/performance.md), it costs far more
+            # server CPU and memory per connection than it saves on posts of
+            # a few hundred bytes.
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         if environ.get("PATH_INFO", "").startswith(self.path):
             query = parse_qs(environ.get("QUERY_STRING", ""))
             if "sid" not in query:
