@@ -79,9 +79,10 @@ def speed_echo(data=None):
 
 
 def _request_bytes(environ):
-    line = len("%s %s?%s HTTP/1.1\r\n" % (
+    query = environ.get("QUERY_STRING", "")
+    line = len("%s %s%s HTTP/1.1\r\n" % (
         environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
-        environ.get("QUERY_STRING", ""),
+        "?" + query if query else "",
     ))
     headers = sum(
         len(key[5:]) + len(str(value)) + 4
