@@ -39,7 +39,6 @@ cluster: venv
 
 ## The wall against the Node.js Socket.IO server (QUICK=1: under 2 minutes); see docs/performance.md.
 bench: dev
-	cd bench/peers/node && npm ci --no-audit --no-fund --silent
 	QUICK=$(QUICK) $(BIN)/python -m bench
 
 clean:
