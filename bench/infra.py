@@ -119,6 +119,21 @@ def proc_cpu(pid):
         return None
 
 
+def proc_wait(pid):
+    """Seconds the process's threads spent runnable but waiting for a CPU, or None."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    total += int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    except OSError:
+        return None
+    return total / 1e9
+
+
 def proc_mem(pid):
     """(rss, peak rss) in bytes, or (None, None)."""
     rss = hwm = None
@@ -154,6 +169,7 @@ class Usage:
         self.groups = {k: list(v) for k, v in groups.items()}
         self.t0 = time.monotonic()
         self.cpu0 = {pid: proc_cpu(pid) for pids in self.groups.values() for pid in pids}
+        self.wait0 = {pid: proc_wait(pid) for pids in self.groups.values() for pid in pids}
         self.machine0 = machine_cpu()
 
     def stop(self):
@@ -167,13 +183,18 @@ class Usage:
                 c0, c1 = self.cpu0.get(pid), proc_cpu(pid)
                 used = (c1 - c0) if (c0 is not None and c1 is not None) else 0.0
                 rss, hwm = proc_mem(pid)
+                w0, w1 = self.wait0.get(pid), proc_wait(pid)
+                waited = (w1 - w0) if (w0 is not None and w1 is not None) else 0.0
                 per.append({"pid": pid, "cpu_s": used, "core_pct": 100 * used / elapsed,
+                            "runq_wait_pct": 100 * waited / elapsed,
                             "rss": rss, "rss_peak": hwm})
                 ours += used
             out["groups"][name] = {
                 "cpu_s": sum(p["cpu_s"] for p in per),
                 "core_pct": sum(p["core_pct"] for p in per),
                 "max_core_pct": max((p["core_pct"] for p in per), default=0.0),
+                # time runnable but not running: the CPU was taken by something else
+                "runq_wait_pct": max((p["runq_wait_pct"] for p in per), default=0.0),
                 "rss": sum(p["rss"] or 0 for p in per),
                 "procs": per,
             }

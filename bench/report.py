@@ -163,8 +163,6 @@ def markdown(result):
                    "load average %.2f at the start, %.2f at the end." % (
                        noise[0], noise[1], meta["loadavg_start"][0], meta["loadavg_end"][0]))
     out.append("")
-    out.append("## Summary")
-    out.append("")
     header = ["scenario", "metric", "better"] + servers + ["%s/node" % o for o in others
                                                           if "node" in servers]
     rows = []
@@ -180,7 +178,8 @@ def markdown(result):
                 row.append(_ratio(a, b) if not isinstance(a, str) and not isinstance(b, str)
                            else "-")
         rows.append(row)
-    out.append(_table(header, rows))
+    if rows:
+        out += ["## Summary", "", _table(header, rows)]
 
     if _by(recs, "delivery"):
         out.append("")
@@ -222,6 +221,24 @@ def markdown(result):
         out.append("## Idle connections")
         out.append("")
         out.append(_connections_table(_by(recs, "connections")))
+    for r in recs:
+        prof = r.get("profile")
+        if not prof:
+            continue
+        out.append("")
+        out.append("## Profile of the wall: %s (py-spy, %d samples, idle excluded; files %s)" % (
+            "fan-out S=%s at %g posts/s" % ("{:,}".format(r["params"]["subscribers"]),
+                                            r["params"]["rate"])
+            if r["scenario"] == "profile" else
+            "ingest, %d posting clients" % r["params"]["clients"],
+            prof["samples"], ", ".join(prof.get("files", []))))
+        out.append("")
+        out.append(_table(["share", "self time by area"],
+                          [["%.1f%%" % (100 * a["share"]), a["frame"]] for a in prof["areas"][:8]]))
+        out.append("")
+        out.append(_table(["share", "self time by function"],
+                          [["%.1f%%" % (100 * a["share"]), "`%s`" % a["frame"]]
+                           for a in prof["self"][:12]]))
     if result.get("errors"):
         out.append("")
         out.append("## Errors")
@@ -252,13 +269,14 @@ def _noise(recs):
 def _fanout_table(rs):
     header = ["server", "procs", "S", "posts/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
               "deliveries/s", "lost", "server CPU %", "us/delivery", "server RSS MB",
-              "kB/subscriber", "Redis CPU %", "generator CPU % (max proc)", "others %", "flags"]
+              "kB/subscriber", "Redis CPU %", "generator CPU % (max proc)", "others %",
+              "server waited for a CPU %", "flags"]
     rows = []
     for r in rs:
         p = r["params"]
         if r.get("skipped"):
             rows.append([r["server"], p.get("procs", 1), p["subscribers"], p.get("rate", "-")]
-                        + ["-"] * 13 + [_flags(r)])
+                        + ["-"] * 14 + [_flags(r)])
             continue
         lat, cpu = r["latency_ms"], r["cpu"]
         rows.append([
@@ -269,8 +287,14 @@ def _fanout_table(rs):
             _f(r["server_rss"] / MB, 0), _f(r.get("kb_per_subscriber"), 0),
             _f(cpu["redis_core_pct"], 1),
             "%s (%s)" % (_f(cpu["generator_core_pct"], 0), _f(cpu["generator_max_core_pct"], 0)),
-            _f(r["machine"]["others_core_pct"], 0), _flags(r),
+            _f(r["machine"]["others_core_pct"], 0), _f(cpu.get("server_runq_wait_pct"), 0),
+            _flags(r),
         ])
+    if not any(r.get("cpu", {}).get("server_runq_wait_pct") is not None for r in rs):
+        i = header.index("server waited for a CPU %")  # not measured by older runs
+        header.pop(i)
+        for row in rows:
+            row.pop(i)
     return _table(header, rows)
 
 
@@ -480,11 +504,19 @@ def plots(result, base):
                          if s["latency_ms"]["p99"] is not None)
             if not pts:
                 continue
+            best = {}
+            for rate, p99 in pts:  # a retried rate: the better trial
+                best[rate] = min(p99, best.get(rate, p99))
             ls = "-" if r["params"]["procs"] == 1 else "--"
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], ls, marker="o",
-                    color=colors.get(r["server"]),
-                    label="%s x%d: %g posts/s" % (r["server"], r["params"]["procs"],
-                                                  r["ceiling_rate"]))
+            marker = "o" if r["scenario"] == "ceiling" else "s"
+            color = colors.get(r["server"])
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker,
+                       alpha=0.35, s=18)
+            ax.plot(sorted(best), [best[k] for k in sorted(best)], ls, marker=marker,
+                    color=color, label="%s x%d%s: %g posts/s" % (
+                        r["server"], r["params"]["procs"],
+                        "" if r["scenario"] == "ceiling" else " (scale-out run)",
+                        r["ceiling_rate"]))
         ax.axhline(ceil[0]["params"]["p99_bound_ms"], color="grey", lw=1)
         ax.set_xscale("log")
         ax.set_yscale("log")

@@ -594,6 +594,41 @@ class Bench:
                 return waited
             log("machine busy (%.0f%% of a core used by other jobs); waiting" % pct)
 
+    def scenario_profile_ingest(self):
+        """py-spy on the wall while 50 clients post as fast as it acknowledges."""
+        from bench import profile
+
+        clients = self.s["ingest_clients"]
+        seconds = self.s["profile_seconds"]
+        log("profile wall: ingest, %d posting clients for %.0f s under py-spy" % (
+            clients, seconds))
+        servers = self.start("wall")
+        posters = self.workers(2, "ingest-")
+        try:
+            shares = [clients // 2 + clients % 2, clients // 2]
+            infra.call_all(posters, "connect", timeout=120, args=[{"n": k} for k in shares],
+                           urls=[servers[0].url], role="poster", concurrency=25)
+            wall = "ingest-%d" % self.next_step()
+            infra.call_all(posters, "ingest", timeout=120, url=servers[0].url, wall=wall,
+                           duration_s=self.s["warmup_seconds"], step=0)
+            spy = profile.start(servers[0].pid, seconds + 1,
+                                os.path.join(self.outdir, self.stamp + "-profile-ingest"))
+            replies = infra.call_all(posters, "ingest", timeout=seconds + 120,
+                                     url=servers[0].url, wall=wall, duration_s=seconds,
+                                     step=self.next_step(), pad=MESSAGE_CHARS)
+            acked = sum(r["acked_in_window"] for r in replies)
+            res = {"posts_per_s": acked / seconds, "acked": acked,
+                   "errors": sum(r["errors"] for r in replies),
+                   "ack_ms": hist.summary(hist.merge(r["ack"] for r in replies)),
+                   "profile": profile.finish(spy), "flags": []}
+            rec = self.record("profile-ingest", "wall", {"clients": clients}, res)
+        finally:
+            for w in posters:
+                w.stop()
+            for s in servers:
+                s.stop()
+        log("    profile-ingest wall: %s acked posts/s under py-spy" % _fmt(rec["posts_per_s"]))
+
     # -- the run ---------------------------------------------------------------------------
 
     def run(self, only):
@@ -715,6 +750,7 @@ def _cpu(use, units, per="delivery"):
     gen = g["generator"]
     out = {
         "server_core_pct": srv["core_pct"],
+        "server_runq_wait_pct": srv.get("runq_wait_pct"),
         "server_cpu_s": srv["cpu_s"],
         "server_us_per_" + per: 1e6 * srv["cpu_s"] / units if units else None,
         "redis_core_pct": g["redis"]["core_pct"] if "redis" in g else None,
@@ -761,7 +797,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", default=env_quick,
                    help="the quick run (also QUICK=1)")
     p.add_argument("--only", default=None,
-                   help="comma-separated scenarios: %s, profile (default: all but profile; "
+                   help="comma-separated scenarios: %s, profile, profile_ingest (default: all "
+                        "but the profiles; "
                         "quick: %s)" % (", ".join(SCENARIOS), ", ".join(QUICK_SCENARIOS)))
     p.add_argument("--servers", default="wall,node",
                    help="comma-separated: wall (eventlet), wall-gevent, node")
@@ -787,7 +824,7 @@ def main(argv=None):
         if name not in CONTENDERS:
             p.error("unknown server %r" % name)
     for name in only:
-        if name not in SCENARIOS + ["profile"]:
+        if name not in SCENARIOS + ["profile", "profile_ingest"]:
             p.error("unknown scenario %r" % name)
 
     def stop(signum, frame):
