@@ -39,7 +39,7 @@ cluster: venv
 
 ## The wall against the Node.js Socket.IO server (QUICK=1: under 2 minutes); see docs/performance.md.
 bench: dev
-	QUICK=$(QUICK) $(BIN)/python -m bench
+	QUICK=$(QUICK) $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
