@@ -1,5 +1,6 @@
 """Fixtures for tests that run real eventlet server processes."""
 
+import resource
 import uuid
 
 import pytest
@@ -76,3 +77,12 @@ def make_proxy():
     yield make
     for proxy in made:
         proxy.close()
+
+
+@pytest.fixture
+def enough_files():
+    """Room for thousands of client sockets in this test process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

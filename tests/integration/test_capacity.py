@@ -1,22 +1,13 @@
 """Connection ceiling: past eventlet's default 1024, and a clear 503 past the soft limit."""
 
 import asyncio
-import resource
 
 import pytest
 import requests
 
 from .aio_client import AioWallClient
 
-pytestmark = pytest.mark.server
-
-
-@pytest.fixture(autouse=True)
-def enough_files():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
-    yield
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+pytestmark = [pytest.mark.server, pytest.mark.usefixtures("enough_files")]
 
 
 async def open_clients(url, n, batch=250):

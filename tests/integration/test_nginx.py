@@ -6,7 +6,6 @@ shipped ``hash $remote_addr consistent`` spreads them over the processes.
 
 import asyncio
 import os
-import resource
 import shutil
 import signal
 import uuid
@@ -19,7 +18,7 @@ from deploy.cluster import Cluster
 
 from .aio_client import AioWallClient, Disconnected
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.usefixtures("enough_files")]
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 
@@ -30,14 +29,6 @@ def need_nginx():
         if os.environ.get("WALL_REQUIRE_NGINX") == "1":
             pytest.fail("nginx is required here (WALL_REQUIRE_NGINX=1) but not installed")
         pytest.skip("nginx is not installed (apt-get install nginx); .ci/run installs it")
-
-
-@pytest.fixture(autouse=True)
-def enough_files():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
-    yield
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 @pytest.fixture

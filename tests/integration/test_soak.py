@@ -9,7 +9,6 @@ servers' memory and open files flat.
 import asyncio
 import os
 import random
-import resource
 import time
 import uuid
 
@@ -35,9 +34,7 @@ def usage(servers):
 
 
 @pytest.mark.timeout(SECONDS + 240)
-def test_soak(own_redis, start_server, wall_name):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+def test_soak(own_redis, start_server, wall_name, enough_files):
     servers = [start_server(redis=own_redis.url), start_server(redis=own_redis.url)]
     acked, samples = [], []
 
@@ -81,10 +78,7 @@ def test_soak(own_redis, start_server, wall_name):
         await asyncio.gather(*(c.close() for c in clients))
         return clients
 
-    try:
-        clients = asyncio.run(scenario())
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    clients = asyncio.run(scenario())
     rdb = redis.Redis(port=own_redis.port, decode_responses=True)
     stored = [i for i, f in rdb.xrange("wall:posts:" + wall_name) if "d" not in f]
     rdb.close()
