@@ -115,10 +115,6 @@ class Delivery:
         with self._lock:
             return list(self._members)
 
-    def local_count(self, wall):
-        with self._lock:
-            return len(self._members.get(wall, ()))
-
     def joined_count(self):
         """Socket joins to walls in this process (a socket on two walls counts twice)."""
         with self._lock:

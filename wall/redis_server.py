@@ -104,12 +104,7 @@ class EmbeddedRedis:
             self._check_owner()
             for _ in range(3):  # another program may take the free port first
                 self.port = free_port()
-                self.process = subprocess.Popen(
-                    self._command(),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent,
-                )
+                self.process = self._spawn()
                 if self._wait_ready(timeout):
                     atexit.register(self.stop)
                     return self.url
@@ -137,14 +132,17 @@ class EmbeddedRedis:
         """Start Redis again on the same port and folder after stop() or kill()."""
         if self.process is not None and self.process.poll() is None:
             self._terminate()
-        self.process = subprocess.Popen(
+        self.process = self._spawn()
+        if not self._wait_ready(timeout):
+            raise EmbeddedRedisError("redis-server did not restart on port %d" % self.port)
+
+    def _spawn(self):
+        return subprocess.Popen(
             self._command(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
-        if not self._wait_ready(timeout):
-            raise EmbeddedRedisError("redis-server did not restart on port %d" % self.port)
 
     def _command(self):
         return [
