@@ -1,10 +1,6 @@
 """Floods: too many connections from one address, reconnect storms, clients that never read."""
 
 import asyncio
-import base64
-import os
-import socket
-import struct
 import threading
 
 import psutil
@@ -12,6 +8,7 @@ import pytest
 import requests
 
 from ..helpers import wait_for
+from . import raw_websocket
 from .aio_client import AioWallClient
 
 pytestmark = pytest.mark.server
@@ -66,35 +63,10 @@ def test_a_reconnect_storm_leaves_the_server_serving(start_server, make_client, 
     assert len(watcher.online) < 40, len(watcher.online)
 
 
-def _ws_frame(text):
-    payload = text.encode()
-    mask = os.urandom(4)
-    header = bytes([0x81])
-    n = len(payload)
-    if n < 126:
-        header += bytes([0x80 | n])
-    else:
-        header += bytes([0x80 | 126]) + struct.pack("!H", n)
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
 def never_reading_client(url, wall):
     """A WebSocket client that joins a wall and then never reads again."""
-    host, port = url.split("//")[1].split(":")
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((
-        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%s\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n" % (host, port, key)
-    ).encode())
-    received = b""
-    while b"0{" not in received:
-        received += sock.recv(4096)
-    sock.sendall(_ws_frame("40/wall,"))
-    sock.sendall(_ws_frame('42/wall,1["join",{"wall":"%s"}]' % wall))
+    sock = raw_websocket.wall_session(url, rcvbuf=4096)
+    sock.sendall(raw_websocket.frame('42/wall,1["join",{"wall":"%s"}]' % wall))
     return sock
 
 

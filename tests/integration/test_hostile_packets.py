@@ -6,6 +6,7 @@ no traceback.
 """
 
 import asyncio
+import struct
 
 import aiohttp
 import psutil
@@ -13,6 +14,7 @@ import pytest
 import requests
 
 from ..helpers import wait_for
+from . import raw_websocket as raw
 from .aio_client import AioWallClient
 
 pytestmark = pytest.mark.server
@@ -219,41 +221,6 @@ def test_an_ordinary_client_after_all_that(server, wall_name):
     asyncio.run(check())
 
 
-def _frame(opcode, payload, final):
-    import os as _os
-    import struct as _struct
-
-    mask = _os.urandom(4)
-    head = bytes([(0x80 if final else 0) | opcode])
-    n = len(payload)
-    if n < 126:
-        head += bytes([0x80 | n])
-    elif n < 65536:
-        head += bytes([0x80 | 126]) + _struct.pack("!H", n)
-    else:
-        head += bytes([0x80 | 127]) + _struct.pack("!Q", n)
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
-def _raw_ws(url):
-    import base64 as _b64
-    import os as _os
-    import socket as _socket
-
-    host, port = url.split("//")[1].split(":")
-    sock = _socket.create_connection((host, int(port)))
-    sock.sendall((
-        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%s\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n" % (host, port, _b64.b64encode(_os.urandom(16)).decode())
-    ).encode())
-    got = b""
-    while b"0{" not in got:
-        got += sock.recv(4096)
-    sock.sendall(_frame(1, b"40/wall,", True))
-    return sock
-
-
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 @pytest.mark.parametrize("shape", ["fragments", "one frame"])
 def test_messages_over_64_kib_are_cut_off_as_they_arrive(start_server, make_client, wall_name,
@@ -264,20 +231,18 @@ def test_messages_over_64_kib_are_cut_off_as_they_arrive(start_server, make_clie
     watcher.join(wall_name)
     process = psutil.Process(server.process.pid)
     before = process.memory_info().rss
-    sock = _raw_ws(server.url)
+    sock = raw.wall_session(server.url)
     sock.settimeout(5)
     sent = 0
     chunk = b"x" * 16000
     try:
         if shape == "fragments":  # 40 MB in 16 kB fragments of one text message
-            sock.sendall(_frame(1, b'42/wall,["add to wall","', False))
+            sock.sendall(raw.frame('42/wall,["add to wall","', final=False))
             for _ in range(2500):
-                sock.sendall(_frame(0, chunk, False))
+                sock.sendall(raw.frame(chunk, opcode=0, final=False))
                 sent += len(chunk)
         else:  # one frame that announces 40 MB
-            import struct as _struct
-
-            sock.sendall(bytes([0x81, 0x80 | 127]) + _struct.pack("!Q", 40_000_000) + b"\0\0\0\0")
+            sock.sendall(bytes([0x81, 0x80 | 127]) + struct.pack("!Q", 40_000_000) + b"\0\0\0\0")
             for _ in range(2500):
                 sock.sendall(chunk)
                 sent += len(chunk)
