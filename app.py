@@ -21,13 +21,19 @@ elif ASYNC_MODE == "gevent":
 import logging  # noqa: E402
 import signal  # noqa: E402
 
-from wall import create_app, socketio, websocket_limits  # noqa: E402
+from wall import create_app, socketio, websocket_direct, websocket_limits, websocket_mask  # noqa: E402
 from wall.resources import raise_open_file_limit, server_connection_limit  # noqa: E402
 
 if ASYNC_MODE == "eventlet":
     import eventlet.websocket
+    import engineio.socket
 
     websocket_limits.cap_eventlet_messages(eventlet.websocket)
+    websocket_mask.speed_up_eventlet(eventlet.websocket)
+    if os.environ.get("WALL_DIRECT_WRITES", "on") != "off":
+        websocket_direct.install(
+            engineio.socket.Socket, eventlet.websocket.RFC6455WebSocket, eventlet.spawn_n
+        )
 elif ASYNC_MODE == "gevent":
     from engineio.async_drivers import gevent as engineio_gevent
 

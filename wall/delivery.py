@@ -6,9 +6,11 @@ each, and emits each new post to that wall's local sockets only. Because the
 position lives here and not in a pub/sub subscription, a Redis reconnect
 resumes exactly where delivery stopped: nothing is lost, nothing is doubled.
 
-A join hands the socket every post up to the wall's delivery position in the
-ack and puts it in the room in the same step, so the first live post it gets
-is the first one after what the ack held.
+A joining socket is pending until its ack is ready: live posts skip it, and
+the ack is then completed with every post up to the wall's delivery position
+in the same step that makes it live. So the ack comes first, and the first
+live post it gets is the first one after what the ack held. Each post is
+sent to the wall's live sockets through :mod:`wall.broadcast`.
 """
 
 import logging
@@ -18,6 +20,7 @@ import uuid
 
 import redis
 
+from .broadcast import Broadcast
 from .store import Deletion, id_key
 
 log = logging.getLogger(__name__)
@@ -54,18 +57,24 @@ class Delivery:
         # a join sees a position and enters the room with nothing in between.
         self._lock = threading.Lock()
         self._positions = {}  # wall -> id of the last post delivered here
-        self._members = {}  # wall -> set of local sids
+        self._members = {}  # wall -> {sid: eio_sid} of the live local sockets
+        self._pending = {}  # wall -> sids joining (see ready())
         self._walls_of = {}  # sid -> set of walls
         self._task = None
         self._running = False
         self._start_lock = threading.Lock()
         #: False under WALL_DELIVERY=pubsub: joins work, nothing is read
         self.reading = True
+        self._broadcast = None
 
     # -- called by the /wall handlers ---------------------------------------
 
     def join(self, sid, wall, after=None):
-        """Put ``sid`` on ``wall``; return the join ack (without ``online``)."""
+        """Put ``sid`` on ``wall``, pending: live posts skip it until :meth:`ready`.
+
+        Returns the :class:`Joining` to hand to :meth:`ready` once the
+        handler's other work is done.
+        """
         self._ensure_running()
         with self._lock:
             position = self._positions.get(wall)
@@ -73,19 +82,36 @@ class Delivery:
             page = self.store.latest(wall, JOIN_POSTS, upto=position)
         else:
             page = self.store.after(wall, after, CATCH_UP_POSTS, upto=position)
-        while True:
-            with self._lock:
-                current = self._positions.get(wall)
-                first_here = current is None
-                if first_here:
-                    current = page.end
-                if id_key(current) <= id_key(page.end):
-                    self._enter(sid, wall, current, page)
-                    break
-            # The reader delivered past what we read: fetch the difference.
-            self._extend(wall, page, current, after is None)
+        eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        joining = Joining(sid, eio_sid, wall, page, newest=after is None)
+        with self._lock:
+            first_here = self._enter(joining)
         if first_here and self.reading:
             self.store.wake(self._wake_key)
+        return joining
+
+    def ready(self, joining):
+        """Make a pending socket live; return its join ack (without ``online``).
+
+        Posts the reader delivered while the socket was pending are added to
+        the ack. The caller must send the ack without yielding to other
+        tasks in between (a handler's return value is), so that no live post
+        can reach the socket before it.
+        """
+        sid, wall, page = joining.sid, joining.wall, joining.page
+        while True:
+            with self._lock:
+                pending = self._pending.get(wall)
+                if pending is None or sid not in pending:
+                    break  # it left, or went away, meanwhile
+                current = self._positions[wall]
+                if id_key(current) <= id_key(page.end):
+                    pending.discard(sid)
+                    if not pending:
+                        del self._pending[wall]
+                    self._members.setdefault(wall, {})[sid] = joining.eio_sid
+                    break
+            self._extend(wall, page, current, joining.newest)
         ack = {"ok": True, "wall": wall, "posts": page.posts, "more": page.more}
         if page.deleted:
             ack["deleted"] = page.deleted
@@ -113,12 +139,19 @@ class Delivery:
     def walls(self):
         """The walls with a socket in this process."""
         with self._lock:
-            return list(self._members)
+            return list(self._positions)
 
     def joined_count(self):
         """Socket joins to walls in this process (a socket on two walls counts twice)."""
         with self._lock:
-            return sum(len(m) for m in self._members.values())
+            return sum(len(m) for m in self._members.values()) + sum(
+                len(p) for p in self._pending.values()
+            )
+
+    def broadcast_counts(self):
+        """``(direct, queued)``: live events written at once, and queued, so far."""
+        sender = self._broadcast
+        return (sender.direct, sender.queued) if sender else (0, 0)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -146,36 +179,57 @@ class Delivery:
 
     # -- internals -----------------------------------------------------------
 
-    def _enter(self, sid, wall, current, page):
-        # Posts after ``current`` reach this socket live; drop them here.
-        page.posts = [p for p in page.posts if id_key(p["id"]) <= id_key(current)]
-        if wall not in self._positions:
-            self._positions[wall] = current
-        self._members.setdefault(wall, set()).add(sid)
-        self._walls_of.setdefault(sid, set()).add(wall)
-        self.socketio.server.enter_room(sid, wall, namespace=NAMESPACE)
-        self.presence.set_local(wall, len(self._members[wall]))
+    def _enter(self, joining):
+        """Add a pending socket (lock held); return True if the wall is new here."""
+        wall, page = joining.wall, joining.page
+        current = self._positions.get(wall)
+        first_here = current is None
+        if first_here:
+            self._positions[wall] = page.end
+        elif id_key(current) < id_key(page.end):
+            # The page ran ahead of the reader: what lies past its position
+            # comes live, so the page stops there.
+            page.posts = [p for p in page.posts if id_key(p["id"]) <= id_key(current)]
+            page.end = current
+        self._pending.setdefault(wall, set()).add(joining.sid)
+        self._walls_of.setdefault(joining.sid, set()).add(wall)
+        self.socketio.server.enter_room(joining.sid, wall, namespace=NAMESPACE)
+        self.presence.set_local(wall, self._count(wall))
+        return first_here
+
+    def _count(self, wall):
+        return len(self._members.get(wall, ())) + len(self._pending.get(wall, ()))
 
     def _drop(self, sid, wall):
-        members = self._members.get(wall)
-        if members is None:
-            return
-        members.discard(sid)
-        count = len(members)
+        members, pending = self._members.get(wall), self._pending.get(wall)
+        if members is not None:
+            members.pop(sid, None)
+            if not members:
+                del self._members[wall]
+        if pending is not None:
+            pending.discard(sid)
+            if not pending:
+                del self._pending[wall]
+        count = self._count(wall)
         if not count:
             # Nobody here watches this wall: stop reading it. A later join
             # starts again from the stream's end at that moment.
-            del self._members[wall]
-            del self._positions[wall]
+            self._positions.pop(wall, None)
         self.presence.set_local(wall, count)
 
     def _extend(self, wall, page, upto, newest):
+        """Add to ``page`` what the reader delivered past its end, up to ``upto``."""
         limit = JOIN_POSTS if newest else CATCH_UP_POSTS
         if not newest and page.more:
             # The client pages the rest over HTTP; live posts start at upto.
             page.end = upto
             return
         extra = self.store.range(wall, page.end, upto, limit)
+        if newest and extra.more:
+            # More than a page arrived meanwhile: the newest page up to upto.
+            fresh = self.store.latest(wall, limit, upto=upto)
+            page.posts, page.more, page.end = fresh.posts, True, upto
+            return
         gone = set(extra.deleted)
         page.deleted += extra.deleted
         posts = [p for p in page.posts if p["id"] not in gone] + extra.posts
@@ -183,7 +237,7 @@ class Delivery:
             page.more = page.more or len(posts) > limit
             page.posts = posts[-limit:]
         else:
-            page.more = len(posts) > limit
+            page.more = extra.more or len(posts) > limit
             page.posts = posts[:limit]
         page.end = upto
 
@@ -245,7 +299,7 @@ class Delivery:
     def _resync(self, wall, newest):
         # Sockets re-join with ``after`` and get the missing posts, or learn
         # (``truncated``) that retention dropped some; live delivery goes on
-        # from the newest entry.
+        # from the newest entry. Pending joins catch up in ready().
         with self._lock:
             position = self._positions.get(wall)
             if position is None or id_key(newest) <= id_key(position):
@@ -253,9 +307,9 @@ class Delivery:
             log.warning("delivery: %s fell behind at %s; sending resync", wall, position)
             self.metrics.resyncs.inc()
             self._positions[wall] = newest
-            self.socketio.emit(
-                "resync", {"wall": wall}, to=wall, namespace=NAMESPACE, ignore_queue=True
-            )
+            members = self._members.get(wall)
+            if members:
+                self._sender().send(list(members.values()), "resync", {"wall": wall})
 
     def _deliver(self, wall, items):
         with self._lock:
@@ -263,7 +317,9 @@ class Delivery:
             if position is None:
                 return  # everyone left while we were reading
             last = id_key(position)
-            recipients = len(self._members.get(wall, ()))
+            members = self._members.get(wall)
+            recipients = list(members.values()) if members else []
+            send = self._sender().send
             now_ms = time.time() * 1000
             for item in items:
                 entry_id = item.id if isinstance(item, Deletion) else item["id"]
@@ -275,10 +331,31 @@ class Delivery:
                 else:
                     event, data = "new post", item
                     self.metrics.delivery_lag.observe(max(0.0, now_ms - item["ts"]) / 1000)
-                self.socketio.emit(event, data, to=wall, namespace=NAMESPACE, ignore_queue=True)
-                self.metrics.deliveries.inc(recipients)
+                if recipients:
+                    send(recipients, event, data)
+                    self.metrics.deliveries.inc(len(recipients))
                 last = key
                 self._positions[wall] = entry_id
+
+    def _sender(self):
+        if self._broadcast is None:
+            self._broadcast = Broadcast(self.socketio.server, NAMESPACE)
+        return self._broadcast
+
+
+class Joining:
+    """A socket between :meth:`Delivery.join` and :meth:`Delivery.ready`."""
+
+    __slots__ = ("sid", "eio_sid", "wall", "page", "newest")
+
+    def __init__(self, sid, eio_sid, wall, page, newest):
+        self.sid = sid
+        self.eio_sid = eio_sid
+        self.wall = wall
+        #: the ack's posts, complete up to ``page.end``
+        self.page = page
+        #: a plain join (the newest posts), not a catch-up with ``after``
+        self.newest = newest
 
 
 def new_process_id():

@@ -65,8 +65,15 @@ def join(*args):
     wall = validation.wall_name(data.get("wall"))
     after = validation.optional_post_id(data.get("after"), "after")
     runtime = get_runtime()
-    ack = runtime.delivery.join(request.sid, wall, after)
-    ack["online"] = runtime.presence.sync(wall)
+    joining = runtime.delivery.join(request.sid, wall, after)
+    try:
+        online = runtime.presence.sync(wall)
+    except BaseException:
+        runtime.delivery.leave(request.sid, wall)
+        raise
+    # Nothing may yield between ready() and the ack going out (see there).
+    ack = runtime.delivery.ready(joining)
+    ack["online"] = online
     return ack
 
 

@@ -39,6 +39,11 @@ class Metrics:
         self.connections = Gauge(
             "wall_connections", "Open engine.io sessions by transport", ["transport"], registry=r
         )
+        self.broadcast = Gauge(
+            "wall_broadcast_frames",
+            "Live events sent to sockets, by path: written at once, or queued",
+            ["path"], registry=r,
+        )
         self.joined = Gauge("wall_joined_sockets", "Socket joins to walls, here", registry=r)
         self.walls = Gauge("wall_walls_read", "Walls this process reads", registry=r)
         self.refused = Gauge(
@@ -60,6 +65,9 @@ class Metrics:
         for transport, count in counts.items():
             self.connections.labels(transport).set(count)
         self.joined.set(delivery.joined_count())
+        sender = delivery.broadcast_counts()
+        self.broadcast.labels("direct").set(sender[0])
+        self.broadcast.labels("queued").set(sender[1])
         self.walls.set(len(delivery.walls()))
         self.refused.set(gate.refused if gate else 0)
         self.slow_closed.set(gate.slow_closed if gate else 0)

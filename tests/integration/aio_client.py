@@ -31,6 +31,7 @@ class AioWallClient:
         self.posts = []  # merged by id, in id order: what a page would show
         self.live = []  # ids exactly as ``new post`` delivered them
         self.events = []  # (name, payload) of every other server event
+        self.arrivals = []  # ("ack", ack id) and ("post", post id), in wire order
         self.http_errors = []  # unexpected HTTP statuses seen on polling requests
         self.reconnects = 0
         self.walls = set()
@@ -62,7 +63,7 @@ class AioWallClient:
     async def call(self, event, data, timeout=10):
         if not self.connected:
             raise Disconnected(event)
-        ack_id = next(self._ids)
+        ack_id = self.last_ack_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._acks[ack_id] = future
         await self._send("42%s,%d%s" % (NS, ack_id, json.dumps([event, data])))
@@ -229,12 +230,14 @@ class AioWallClient:
             name, *args = json.loads(rest)
             payload = args[0] if args else None
             if name == "new post":
+                self.arrivals.append(("post", payload["id"]))
                 self.live.append(payload["id"])
                 self._merge([payload])
             else:
                 self.events.append((name, payload))
         elif kind == "3":
             digits = len(rest) - len(rest.lstrip("0123456789"))
+            self.arrivals.append(("ack", int(rest[:digits])))
             future = self._acks.get(int(rest[:digits]))
             if future is not None and not future.done():
                 future.set_result(json.loads(rest[digits:])[0])

@@ -3,6 +3,7 @@
 import os
 import threading
 
+import requests
 import socketio
 
 from deploy.cluster import AppProcess
@@ -102,3 +103,9 @@ class WallClient:
             self.sio.disconnect()
         if self.sio.eio.http is not None:
             self.sio.eio.http.close()  # the session outlives a dropped connection
+
+
+def metric(url, name):
+    """The value of one sample on a server's ``/metrics`` (``name`` with its labels)."""
+    text = requests.get(url + "/metrics", timeout=5).text
+    return float(next(x for x in text.splitlines() if x.startswith(name + " ")).split()[-1])

@@ -8,15 +8,14 @@ import pytest
 import requests
 
 from ..helpers import wait_for
-from . import raw_websocket
+from . import raw_websocket, servers
 from .aio_client import AioWallClient
 
 pytestmark = pytest.mark.server
 
 
 def metric(server, name):
-    text = requests.get(server.url + "/metrics", timeout=5).text
-    return float(next(x for x in text.splitlines() if x.startswith(name + " ")).split()[-1])
+    return servers.metric(server.url, name)
 
 
 def test_connections_per_address_are_capped(start_server):
