@@ -70,6 +70,8 @@ CONTENDERS = {
     "wall": ("wall", {"WALL_ASYNC_MODE": "eventlet"}),
     "wall-gevent": ("wall", {"WALL_ASYNC_MODE": "gevent"}),
     "wall-pubsub": ("wall", {"WALL_ASYNC_MODE": "eventlet", "WALL_DELIVERY": "pubsub"}),
+    # the stock engine.io queue for every recipient (before wall/broadcast.py's direct writes)
+    "wall-queue": ("wall", {"WALL_ASYNC_MODE": "eventlet", "WALL_DIRECT_WRITES": "off"}),
     "node": ("node", {}),
 }
 
@@ -801,7 +803,7 @@ def main(argv=None):
                         "but the profiles; "
                         "quick: %s)" % (", ".join(SCENARIOS), ", ".join(QUICK_SCENARIOS)))
     p.add_argument("--servers", default="wall,node",
-                   help="comma-separated: wall (eventlet), wall-gevent, node")
+                   help="comma-separated: wall (eventlet), wall-gevent, wall-queue, wall-pubsub, node")
     p.add_argument("--rate", type=float, default=None, help="fan-out post rate (posts/s)")
     p.add_argument("--sizes", default=None,
                    help="fan-out subscriber counts, comma-separated (default 100,1000,5000)")

@@ -56,8 +56,8 @@ def create_app(test_config=None):
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    # Handlers must be registered before the first init_app: Flask-SocketIO
-    # only replays onto every new server those decorated before one existed.
+    # Flask-SocketIO handlers (the /speed namespace) must be decorated before
+    # the first init_app: it only replays those onto every new server.
     from . import api, events, speed, views  # noqa: F401
     from .runtime import Runtime
 
@@ -66,6 +66,7 @@ def create_app(test_config=None):
     _init_socketio(app, redis_url, origins)
 
     runtime = app.extensions["wall"] = Runtime(app, socketio, redis_url)
+    socketio.server.register_namespace(events.WallNamespace(runtime))
     PacketGuard(socketio.server, runtime.metrics)
     security.check_production(app.config, runtime.store.redis)
     security.init_app(app, origins)
@@ -105,6 +106,9 @@ def _init_socketio(app, redis_url, origins):
         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
         logger=False,
         engineio_logger=False,
+        # engine.io already runs each message in a task of its own; a second
+        # task per event would only cost a greenlet spawn per post.
+        async_handlers=False,
     )
     if app.config["MESSAGE_QUEUE"]:
         # Passed as a manager (not message_queue=) so our Redis options apply.
