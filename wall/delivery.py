@@ -191,6 +191,9 @@ class Delivery:
             # comes live, so the page stops there.
             page.posts = [p for p in page.posts if id_key(p["id"]) <= id_key(current)]
             page.end = current
+        live = self._members.get(wall)
+        if live is not None and live.pop(joining.sid, None) is not None and not live:
+            del self._members[wall]  # a re-join: live again once its new ack is ready
         self._pending.setdefault(wall, set()).add(joining.sid)
         self._walls_of.setdefault(joining.sid, set()).add(wall)
         self.socketio.server.enter_room(joining.sid, wall, namespace=NAMESPACE)

@@ -3,6 +3,7 @@
 import os
 import threading
 
+import engineio.payload
 import requests
 import socketio
 
@@ -38,6 +39,12 @@ class ServerProcess(AppProcess):
             super().wait_ready(timeout)
         except RuntimeError as exc:
             raise AssertionError(str(exc)) from None
+
+# python-engineio's client refuses a long-polling response of more than 16
+# packets ("Too many packets in payload") and drops the connection; a server
+# answers a poll with everything queued since the last one, which after a
+# burst of posts is more. Browsers' engine.io-client has no such limit.
+engineio.payload.Payload.max_decode_packets = 10_000
 
 
 class WallClient:
