@@ -21,7 +21,9 @@ elif ASYNC_MODE == "gevent":
 import logging  # noqa: E402
 import signal  # noqa: E402
 
-from wall import create_app, socketio, websocket_direct, websocket_limits, websocket_mask  # noqa: E402
+from wall import (  # noqa: E402
+    create_app, ping_timers, socketio, websocket_direct, websocket_limits, websocket_mask,
+)
 from wall.resources import raise_open_file_limit, server_connection_limit  # noqa: E402
 
 if ASYNC_MODE == "eventlet":
@@ -30,6 +32,7 @@ if ASYNC_MODE == "eventlet":
 
     websocket_limits.cap_eventlet_messages(eventlet.websocket)
     websocket_mask.speed_up_eventlet(eventlet.websocket)
+    ping_timers.install(engineio.socket.Socket, eventlet.spawn_after)
     if os.environ.get("WALL_DIRECT_WRITES", "on") != "off":
         websocket_direct.install(
             engineio.socket.Socket, eventlet.websocket.RFC6455WebSocket, eventlet.spawn_n

@@ -107,5 +107,7 @@ def healthz():
 def metrics():
     """Prometheus metrics of this process."""
     runtime = get_runtime()
-    runtime.metrics.observe_state(runtime.socketio, runtime.delivery, runtime.gate)
+    runtime.metrics.observe_state(
+        runtime.socketio, runtime.delivery, runtime.gate, runtime.broadcast
+    )
     return Response(generate_latest(runtime.metrics.registry), content_type=CONTENT_TYPE_LATEST)

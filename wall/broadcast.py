@@ -30,21 +30,29 @@ def text_frame(payload):
 
 
 class Broadcast:
-    """Sends events of one namespace to lists of engine.io sessions.
+    """Sends events to engine.io sessions, straight to the socket where it can.
 
     :param server: the ``socketio.Server``.
-    :param namespace: the Socket.IO namespace the events belong to.
+    :param namespace: the Socket.IO namespace of :meth:`send`'s events.
     """
 
     def __init__(self, server, namespace):
         self.server = server
         self.namespace = namespace
-        #: frames written straight to a socket, and packets queued, so far
+        self._queue = server._send_eio_packet
+        self._last_packet = None
+        self._last_frame = None
+        #: packets written straight to a socket, and packets queued, so far
         self.direct = 0
         self.queued = 0
 
+    def install(self):
+        """Route every emit of the server's manager (``online``, message-queue
+        emits) through :meth:`send_packet` as well."""
+        self.server._send_eio_packet = self.send_packet
+
     def send(self, eio_sids, event, data):
-        """Send ``event`` with ``data`` to every session in ``eio_sids``.
+        """Send ``event`` with ``data`` to every session in ``eio_sids``, encoded once.
 
         Never blocks: a socket that cannot take the whole frame at once
         finishes it in a task of its own, or gets the packet queued.
@@ -52,19 +60,26 @@ class Broadcast:
         text = self.server.packet_class(
             sio_packet.EVENT, namespace=self.namespace, data=[event, data]
         ).encode()
-        queued = eio_packet.Packet(eio_packet.MESSAGE, text)
-        frame = None
-        sessions = self.server.eio.sockets
-        queue = self.server._send_eio_packet
-        direct_count = 0
+        packet = eio_packet.Packet(eio_packet.MESSAGE, text)
+        send = self.send_packet
         for eio_sid in eio_sids:
-            direct = getattr(sessions.get(eio_sid), "wall_direct", None)
-            if direct is not None:
-                if frame is None:
-                    frame = text_frame(("4" + text).encode("utf-8"))
-                if direct.write(frame):
-                    direct_count += 1
-                    continue
-            queue(eio_sid, queued)
-        self.direct += direct_count
-        self.queued += len(eio_sids) - direct_count
+            send(eio_sid, packet)
+
+    def send_packet(self, eio_sid, packet):
+        """Send one engine.io packet; the frame of the last packet is reused.
+
+        python-socketio's manager, like :meth:`send`, hands the same packet
+        object to every recipient of an emit, so its frame is built once.
+        """
+        direct = getattr(self.server.eio.sockets.get(eio_sid), "wall_direct", None)
+        if direct is not None and packet.packet_type == eio_packet.MESSAGE and not packet.binary:
+            if packet is not self._last_packet:
+                self._last_packet = packet
+                self._last_frame = text_frame(packet.encode().encode("utf-8"))
+            if direct.write(self._last_frame):
+                self.direct += 1
+                return
+        self.queued += 1
+        queue = self.server._send_eio_packet
+        # Flask-SocketIO's test client puts its own sender there
+        (self._queue if queue == self.send_packet else queue)(eio_sid, packet)

@@ -20,7 +20,6 @@ import uuid
 
 import redis
 
-from .broadcast import Broadcast
 from .store import Deletion, id_key
 
 log = logging.getLogger(__name__)
@@ -42,10 +41,12 @@ class Delivery:
                    socket timeout longer than ``block_ms``.
     :param presence: a :class:`wall.presence.Presence` told of every change.
     :param metrics: a :class:`wall.metrics.Metrics`.
+    :param broadcast: a :class:`wall.broadcast.Broadcast` for ``/wall``.
     """
 
-    def __init__(self, socketio, store, reader, presence, metrics, block_ms=5000):
+    def __init__(self, socketio, store, reader, presence, metrics, broadcast, block_ms=5000):
         self.socketio = socketio
+        self.broadcast = broadcast
         self.metrics = metrics
         self.store = store
         self.reader = reader
@@ -65,7 +66,6 @@ class Delivery:
         self._start_lock = threading.Lock()
         #: False under WALL_DELIVERY=pubsub: joins work, nothing is read
         self.reading = True
-        self._broadcast = None
 
     # -- called by the /wall handlers ---------------------------------------
 
@@ -147,11 +147,6 @@ class Delivery:
             return sum(len(m) for m in self._members.values()) + sum(
                 len(p) for p in self._pending.values()
             )
-
-    def broadcast_counts(self):
-        """``(direct, queued)``: live events written at once, and queued, so far."""
-        sender = self._broadcast
-        return (sender.direct, sender.queued) if sender else (0, 0)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -312,7 +307,7 @@ class Delivery:
             self._positions[wall] = newest
             members = self._members.get(wall)
             if members:
-                self._sender().send(list(members.values()), "resync", {"wall": wall})
+                self.broadcast.send(list(members.values()), "resync", {"wall": wall})
 
     def _deliver(self, wall, items):
         with self._lock:
@@ -322,7 +317,7 @@ class Delivery:
             last = id_key(position)
             members = self._members.get(wall)
             recipients = list(members.values()) if members else []
-            send = self._sender().send
+            send = self.broadcast.send
             now_ms = time.time() * 1000
             for item in items:
                 entry_id = item.id if isinstance(item, Deletion) else item["id"]
@@ -339,11 +334,6 @@ class Delivery:
                     self.metrics.deliveries.inc(len(recipients))
                 last = key
                 self._positions[wall] = entry_id
-
-    def _sender(self):
-        if self._broadcast is None:
-            self._broadcast = Broadcast(self.socketio.server, NAMESPACE)
-        return self._broadcast
 
 
 class Joining:

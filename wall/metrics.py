@@ -41,7 +41,7 @@ class Metrics:
         )
         self.broadcast = Gauge(
             "wall_broadcast_frames",
-            "Live events sent to sockets, by path: written at once, or queued",
+            "Events emitted to sockets, by path: written at once, or queued",
             ["path"], registry=r,
         )
         self.joined = Gauge("wall_joined_sockets", "Socket joins to walls, here", registry=r)
@@ -56,7 +56,7 @@ class Metrics:
             registry=r,
         )
 
-    def observe_state(self, socketio, delivery, gate):
+    def observe_state(self, socketio, delivery, gate, broadcast=None):
         """Refresh the gauges from the live state, just before a scrape."""
         counts = {"websocket": 0, "polling": 0}
         server = socketio.server
@@ -65,9 +65,9 @@ class Metrics:
         for transport, count in counts.items():
             self.connections.labels(transport).set(count)
         self.joined.set(delivery.joined_count())
-        sender = delivery.broadcast_counts()
-        self.broadcast.labels("direct").set(sender[0])
-        self.broadcast.labels("queued").set(sender[1])
         self.walls.set(len(delivery.walls()))
         self.refused.set(gate.refused if gate else 0)
         self.slow_closed.set(gate.slow_closed if gate else 0)
+        if broadcast is not None:
+            self.broadcast.labels("direct").set(broadcast.direct)
+            self.broadcast.labels("queued").set(broadcast.queued)

@@ -6,6 +6,7 @@ import time
 from flask import current_app
 
 from . import store as store_module
+from .broadcast import Broadcast
 from .delivery import Delivery, new_process_id
 from .errors import RateLimited
 from .metrics import Metrics
@@ -40,12 +41,15 @@ class Runtime:
             socketio, self.store, self.process_id, timeout=config["PRESENCE_TIMEOUT"],
             every_tick=self._close_slow_sessions,
         )
+        self.broadcast = Broadcast(socketio.server, "/wall")
+        self.broadcast.install()
         self.delivery = Delivery(
             socketio,
             self.store,
             store_module.connect(redis_url, socket_timeout=READ_SOCKET_TIMEOUT),
             self.presence,
             self.metrics,
+            self.broadcast,
             block_ms=READ_BLOCK_MS,
         )
         if config["DELIVERY"] not in ("stream", "pubsub"):

@@ -3,7 +3,8 @@
 ``wall/broadcast.py`` builds each live event's frame once and writes it to
 every local WebSocket whose writer is idle; long-polling sessions and busy
 writers get the same packet through engine.io's queue. These tests check
-that both paths deliver everything once and in order, that the fast path
+that both paths deliver everything once and in order (``online`` and other
+emits of the server's manager take the same paths), that the fast path
 is really taken under eventlet (and not with ``WALL_DIRECT_WRITES=off``),
 and that a join's reply always reaches the socket before any live post.
 """
@@ -29,18 +30,27 @@ def frames(server):
 
 
 def fan_out(server, wall, websockets, pollers, posts):
+    """Join, let ``online`` settle, post.
+
+    Returns the frames of the posts alone (direct, queued) and the direct
+    frames before them (``online`` announcements, through the manager).
+    """
+
     async def scenario():
         clients = [AioWallClient(server.url) for _ in range(websockets)]
         clients += [AioWallClient(server.url, "polling") for _ in range(pollers)]
         await asyncio.gather(*(c.connect() for c in clients))
         try:
             await asyncio.gather(*(c.join(wall) for c in clients))
+            await asyncio.sleep(1.5)  # the last ``online`` announcement goes out
+            before = frames(server)
             sent = [(await clients[0].post(wall, "p%d" % i))["post"]["id"] for i in range(posts)]
             deadline = asyncio.get_running_loop().time() + 15
             while any(c.live != sent for c in clients):
                 assert asyncio.get_running_loop().time() < deadline, "posts missing"
                 await asyncio.sleep(0.05)
-            return sent
+            after = frames(server)
+            return after[0] - before[0], after[1] - before[1], before[0]
         finally:
             await asyncio.gather(*(c.close() for c in clients))
 
@@ -50,8 +60,8 @@ def fan_out(server, wall, websockets, pollers, posts):
 @pytest.mark.timeout(60)
 def test_websockets_get_frames_directly_and_polling_through_the_queue(start_server, wall_name):
     server = start_server()
-    fan_out(server, wall_name, websockets=40, pollers=4, posts=10)
-    direct, queued = frames(server)
+    direct, queued, online_direct = fan_out(server, wall_name, websockets=40, pollers=4, posts=10)
+    assert online_direct >= 40, "online announcements did not take the direct path"
     # Every WebSocket delivery went straight out, save the odd one that met
     # a ping or an ack in its queue; every long-polling one was queued.
     assert direct >= 40 * 10 * 0.9, (direct, queued)
@@ -62,8 +72,7 @@ def test_websockets_get_frames_directly_and_polling_through_the_queue(start_serv
 @pytest.mark.timeout(60)
 def test_direct_writes_can_be_switched_off(start_server, wall_name):
     server = start_server(env={"WALL_DIRECT_WRITES": "off"})
-    fan_out(server, wall_name, websockets=10, pollers=1, posts=5)
-    assert frames(server) == (0, 11 * 5)
+    assert fan_out(server, wall_name, websockets=10, pollers=1, posts=5) == (0, 11 * 5, 0)
 
 
 @pytest.mark.timeout(90)
