@@ -11,6 +11,7 @@ from .delivery import Delivery, new_process_id
 from .errors import RateLimited
 from .metrics import Metrics
 from .packet_guard import close_session
+from .post_batch import PostBatch
 from .presence import Presence
 from . import ratelimit
 
@@ -37,6 +38,7 @@ class Runtime:
         self.store = store_module.WallStore(
             store_module.connect(redis_url), history=config["HISTORY"]
         )
+        self.posts = PostBatch(self.store)
         self.presence = Presence(
             socketio, self.store, self.process_id, timeout=config["PRESENCE_TIMEOUT"],
             every_tick=self._close_slow_sessions,
@@ -81,7 +83,7 @@ class Runtime:
         except RateLimited:
             self.metrics.rate_limited.inc()
             raise
-        post, created = self.store.add_post(wall, username, message, client_id)
+        post, created = self.posts.add_post(wall, username, message, client_id)
         if created:
             self.metrics.posts_stored.inc()
         if created and self.pubsub_delivery:

@@ -163,16 +163,48 @@ class WallStore:
         With a ``client_id`` already used on this wall in the last 24 h the
         original post comes back with ``created`` False and nothing is stored.
         """
+        keys, args = self._add_post_call(wall, username, message, client_id)
+        result = self._add_post(keys=keys, args=args)
+        return self._added(result, wall, username, message, client_id)
+
+    def add_posts(self, posts):
+        """Store several posts in one round trip, each as :meth:`add_post` would.
+
+        :param posts: ``[(wall, username, message, client_id)]``.
+        :return: one ``(post, created)`` or exception per post, in order.
+        """
+        pipe = self.redis.pipeline(transaction=False)
+        for post in posts:
+            keys, args = self._add_post_call(*post)
+            pipe.execute_command("EVALSHA", self._add_post.sha, len(keys), *keys, *args)
+        replies = pipe.execute(raise_on_error=False)
+        out = []
+        for post, reply in zip(posts, replies):
+            if isinstance(reply, redis.exceptions.NoScriptError):
+                # Not run (Redis lost its script cache): run it alone, which loads it.
+                try:
+                    out.append(self.add_post(*post))
+                except redis.RedisError as exc:
+                    out.append(exc)
+            elif isinstance(reply, Exception):
+                out.append(reply)
+            else:
+                out.append(self._added(reply, *post))
+        return out
+
+    def _add_post_call(self, wall, username, message, client_id):
         cid = client_id or ""
         keys = [POSTS + wall, CLIENT_IDS + wall + ":" + cid, TRIMMED, INDEX]
         args = [username, message, cid, self.history, CLIENT_ID_TTL, wall]
-        result = self._add_post(keys=keys, args=args)
+        return keys, args
+
+    def _added(self, result, wall, username, message, client_id):
         created, post_id = bool(result[0]), result[1]
         if len(result) > 2:
             fields = _pairs(result[2])
         else:
             # The original is gone (trimmed or deleted); the retry carries its text.
-            fields = {"u": username, "m": message, "c": cid}
+            fields = {"u": username, "m": message, "c": client_id or ""}
         return to_post(wall, post_id, fields), created
 
     def delete_post(self, wall, post_id):
