@@ -22,7 +22,7 @@ import logging  # noqa: E402
 import signal  # noqa: E402
 
 from wall import (  # noqa: E402
-    create_app, ping_timers, socketio, websocket_direct, websocket_limits, websocket_mask,
+    create_app, ping_timers, socketio, websocket_direct, websocket_limits, websocket_reads,
 )
 from wall.resources import raise_open_file_limit, server_connection_limit  # noqa: E402
 
@@ -31,7 +31,7 @@ if ASYNC_MODE == "eventlet":
     import engineio.socket
 
     websocket_limits.cap_eventlet_messages(eventlet.websocket)
-    websocket_mask.speed_up_eventlet(eventlet.websocket)
+    websocket_reads.speed_up_eventlet(eventlet.websocket)
     ping_timers.install(engineio.socket.Socket, eventlet.spawn_after)
     if os.environ.get("WALL_DIRECT_WRITES", "on") != "off":
         websocket_direct.install(

@@ -40,6 +40,7 @@ class Broadcast:
         self.server = server
         self.namespace = namespace
         self._queue = server._send_eio_packet
+        self._send_one = server._send_packet
         self._last_packet = None
         self._last_frame = None
         #: packets written straight to a socket, and packets queued, so far
@@ -48,8 +49,10 @@ class Broadcast:
 
     def install(self):
         """Route every emit of the server's manager (``online``, message-queue
-        emits) through :meth:`send_packet` as well."""
+        emits) through :meth:`send_packet`, and acks and other packets for
+        one client through :meth:`send_one`."""
         self.server._send_eio_packet = self.send_packet
+        self.server._send_packet = self.send_one
 
     def send(self, eio_sids, event, data):
         """Send ``event`` with ``data`` to every session in ``eio_sids``, encoded once.
@@ -66,7 +69,7 @@ class Broadcast:
             send(eio_sid, packet)
 
     def send_packet(self, eio_sid, packet):
-        """Send one engine.io packet; the frame of the last packet is reused.
+        """Send one engine.io packet of an event; the frame of the last packet is reused.
 
         python-socketio's manager, like :meth:`send`, hands the same packet
         object to every recipient of an emit, so its frame is built once.
@@ -83,3 +86,12 @@ class Broadcast:
         queue = self.server._send_eio_packet
         # Flask-SocketIO's test client puts its own sender there
         (self._queue if queue == self.send_packet else queue)(eio_sid, packet)
+
+    def send_one(self, eio_sid, packet):
+        """Send a Socket.IO packet (an ack, a connect reply) to one client."""
+        direct = getattr(self.server.eio.sockets.get(eio_sid), "wall_direct", None)
+        if direct is not None:
+            text = packet.encode()
+            if isinstance(text, str) and direct.write(text_frame(("4" + text).encode("utf-8"))):
+                return
+        self._send_one(eio_sid, packet)
