@@ -33,16 +33,16 @@ if ASYNC_MODE == "eventlet":
     websocket_limits.cap_eventlet_messages(eventlet.websocket)
     websocket_reads.speed_up_eventlet(eventlet.websocket)
     ping_timers.install(engineio.socket.Socket, eventlet.spawn_after)
-    if os.environ.get("WALL_DIRECT_WRITES", "on") != "off":
-        websocket_direct.install(
-            engineio.socket.Socket, eventlet.websocket.RFC6455WebSocket, eventlet.spawn_n
-        )
 elif ASYNC_MODE == "gevent":
     from engineio.async_drivers import gevent as engineio_gevent
 
     websocket_limits.cap_simple_websocket_messages(engineio_gevent)
 
 app = create_app()
+if ASYNC_MODE == "eventlet" and app.config["DIRECT_WRITES"]:
+    websocket_direct.install(
+        engineio.socket.Socket, eventlet.websocket.RFC6455WebSocket, eventlet.spawn_n
+    )
 
 
 def serve():

@@ -46,6 +46,7 @@ def from_environ(environ=None):
         "DELIVERY": env.get("WALL_DELIVERY", "stream"),
         # open engine.io sessions per process before new ones get 503
         "MAX_CONNECTIONS": int(env.get("WALL_MAX_CONNECTIONS", "5000")),
+        "DIRECT_WRITES": _flag(env.get("WALL_DIRECT_WRITES", "on"), "WALL_DIRECT_WRITES"),
         "WEBSOCKET_COMPRESSION": _flag(
             env.get("WALL_WEBSOCKET_COMPRESSION", "off"), "WALL_WEBSOCKET_COMPRESSION"
         ),
