@@ -144,9 +144,7 @@ class Delivery:
     def joined_count(self):
         """Socket joins to walls in this process (a socket on two walls counts twice)."""
         with self._lock:
-            return sum(len(m) for m in self._members.values()) + sum(
-                len(p) for p in self._pending.values()
-            )
+            return sum(self._count(wall) for wall in self._positions)
 
     # -- lifecycle -----------------------------------------------------------
 

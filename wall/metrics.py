@@ -56,7 +56,7 @@ class Metrics:
             registry=r,
         )
 
-    def observe_state(self, socketio, delivery, gate, broadcast=None):
+    def observe_state(self, socketio, delivery, gate, broadcast):
         """Refresh the gauges from the live state, just before a scrape."""
         counts = {"websocket": 0, "polling": 0}
         server = socketio.server
@@ -68,6 +68,5 @@ class Metrics:
         self.walls.set(len(delivery.walls()))
         self.refused.set(gate.refused if gate else 0)
         self.slow_closed.set(gate.slow_closed if gate else 0)
-        if broadcast is not None:
-            self.broadcast.labels("direct").set(broadcast.direct)
-            self.broadcast.labels("queued").set(broadcast.queued)
+        self.broadcast.labels("direct").set(broadcast.direct)
+        self.broadcast.labels("queued").set(broadcast.queued)

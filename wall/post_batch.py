@@ -59,6 +59,8 @@ class PostBatch:
             batch, self._queue = self._queue, []
         try:
             if len(batch) == 1:
+                # Alone, through the script object, which also (re)loads the
+                # script into Redis; a pipeline would first meet NOSCRIPT.
                 try:
                     results = [self.store.add_post(*batch[0].post)]
                 except Exception as exc:
