@@ -98,6 +98,7 @@ def render_nginx_conf(app_ports, listen_port, workdir, static_root=None):
     assert n == 1, "upstream list markers not found in deploy/nginx.conf"
     replacements = [
         (r"listen 80;", "listen 127.0.0.1:%d;" % listen_port),
+        (r"alias /srv/wall/static/\$1;", "alias %s/$1;" % (static_root or os.path.join(ROOT, "static"))),
         (r"alias /srv/wall/static/;", "alias %s/;" % (static_root or os.path.join(ROOT, "static"))),
         (r"pid [^;]+;", "pid %s/nginx.pid;" % workdir),
         (r"error_log [^;]+;", "error_log %s/error.log warn;" % workdir),

@@ -1,7 +1,9 @@
 """The HTTP pages and JSON API, in process, against the real test Redis."""
 
+import re
 import pytest
 
+from wall.static_files import StaticUrls
 from wall import create_app
 
 from .helpers import make_config
@@ -27,13 +29,27 @@ def test_pages(client):
 
 def test_static_urls_are_versioned(client):
     page = client.get("/").data.decode()
-    assert "/static/css/wall.css?v=" in page
-    url = page[page.index("/static/css/wall.css?v="):].split('"')[0]
-    with client.get(url) as cached:
+    match = re.search(r'/static/v/([0-9a-f]{12})/css/wall\.css', page)
+    assert match, page
+    with client.get(match.group(0)) as cached:
         assert cached.status_code == 200
         assert "max-age=31536000" in cached.headers["Cache-Control"]
+    # A module's relative import resolves under the same version.
+    with client.get("/static/v/%s/js/post-ids.js" % match.group(1)) as imported:
+        assert imported.status_code == 200
     with client.get("/static/css/wall.css") as plain:
         assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
+
+
+def test_one_changed_file_changes_every_url(tmp_path):
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "a.js").write_text("one")
+    (tmp_path / "b.css").write_text("two")
+    urls = StaticUrls(str(tmp_path))
+    first = urls.version()
+    assert urls.version() == first
+    (tmp_path / "js" / "a.js").write_text("three")
+    assert urls.version() != first
 
 
 def test_write_then_read(client):

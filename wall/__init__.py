@@ -14,26 +14,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import security
+from . import security, static_files
 from .errors import UNAVAILABLE_MESSAGE, TooLarge, Unavailable, WallError
 from .gate import ConnectionGate
 from .packet_guard import PacketGuard
 from .redis_server import EmbeddedRedis
-from .static_files import StaticUrls
 
 socketio = SocketIO()
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger(__name__)
-
-
-class WallFlask(Flask):
-    """Flask, with versioned static URLs (``?v=<content hash>``) cached for a year."""
-
-    def get_send_file_max_age(self, filename):
-        if request.args.get("v"):
-            return 365 * 24 * 3600
-        return super().get_send_file_max_age(filename)
 
 
 def create_app(test_config=None):
@@ -42,7 +32,7 @@ def create_app(test_config=None):
     :param test_config: a mapping that replaces values read from the
         environment (tests use it for ``REDIS_URL``, ``ASYNC_MODE``...).
     """
-    app = WallFlask(
+    app = Flask(
         __name__,
         template_folder=os.path.join(_ROOT, "templates"),
         static_folder=os.path.join(_ROOT, "static"),
@@ -85,7 +75,7 @@ def create_app(test_config=None):
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     speed.init_app(app)
-    app.jinja_env.globals["static_url"] = StaticUrls(app)
+    static_files.init_app(app)
     _register_error_handlers(app)
     return app
 

@@ -6,6 +6,7 @@ shipped ``hash $remote_addr consistent`` spreads them over the processes.
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import uuid
@@ -102,6 +103,19 @@ async def post_until_acked(client, wall, message, timeout=30):
 def access_log_statuses(cluster):
     with open(os.path.join(cluster.workdir, "access.log")) as f:
         return [line.split('"')[2].split()[0] for line in f if '"' in line]
+
+
+def test_nginx_serves_versioned_static_files_for_a_year(make_cluster):
+    cluster = make_cluster(n=1)
+    page = requests.get(cluster.url + "/", timeout=5).text
+    path = re.search(r'/static/v/[0-9a-f]{12}/css/wall\.css', page).group(0)
+    served = requests.get(cluster.url + path, timeout=5)
+    assert served.status_code == 200 and served.headers["Content-Type"].startswith("text/css")
+    assert "immutable" in served.headers["Cache-Control"]
+    # nginx itself answered: the app's own static route sends no "immutable"
+    assert "immutable" not in requests.get(cluster.apps[0].url + path, timeout=5).headers.get(
+        "Cache-Control", ""
+    )
 
 
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
