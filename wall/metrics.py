@@ -55,18 +55,31 @@ class Metrics:
             "wall_slow_sessions_closed", "Sessions closed because their client stopped reading",
             registry=r,
         )
+        self.fast_paths = Gauge(
+            "wall_fast_path",
+            "1 if a patch of wall/drivers is active in this process, 0 if the library's "
+            "own path serves (its targets changed, or it is not for this async mode)",
+            ["name"], registry=r,
+        )
 
-    def observe_state(self, socketio, delivery, gate, broadcast):
-        """Refresh the gauges from the live state, just before a scrape."""
+    def observe(self, realtime, fast_paths):
+        """Refresh the gauges from the live state, just before a scrape.
+
+        :param realtime: the app's :class:`wall.realtime.Realtime`.
+        :param fast_paths: patch name -> active (:func:`wall.drivers.status`).
+        """
         counts = {"websocket": 0, "polling": 0}
-        server = socketio.server
+        server = realtime.server
         for sock in list(server.eio.sockets.values()) if server else ():
             counts["websocket" if sock.upgraded else "polling"] += 1
         for transport, count in counts.items():
             self.connections.labels(transport).set(count)
+        delivery, gate, broadcast = realtime.delivery, realtime.gate, realtime.broadcast
         self.joined.set(delivery.joined_count())
         self.walls.set(len(delivery.walls()))
-        self.refused.set(gate.refused if gate else 0)
-        self.slow_closed.set(gate.slow_closed if gate else 0)
+        self.refused.set(gate.refused)
+        self.slow_closed.set(gate.slow_closed)
         self.broadcast.labels("direct").set(broadcast.direct)
         self.broadcast.labels("queued").set(broadcast.queued)
+        for name, active in fast_paths.items():
+            self.fast_paths.labels(name).set(1 if active else 0)

@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from .wallpage import WallPage
+from ..support.wallpage import WallPage
 
 pytestmark = pytest.mark.browser
 

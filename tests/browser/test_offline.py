@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from .wallpage import NETWORK_ERRORS, PENDING, WallPage, id_key, seed, stored
+from ..support.wallpage import NETWORK_ERRORS, PENDING, WallPage, id_key, seed, stored
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .wallpage import POSTS, WallPage, seed, stored
+from ..support.wallpage import POSTS, WallPage, seed, stored
 
 pytestmark = pytest.mark.browser
 

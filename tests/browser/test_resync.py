@@ -31,7 +31,8 @@ import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from .wallpage import POSTS, WallPage, id_key, stored
+from ..support.servers import metric
+from ..support.wallpage import POSTS, WallPage, id_key, stored
 
 pytestmark = pytest.mark.browser
 
@@ -55,13 +56,6 @@ def socket_events(frames, direction):
         if match:
             packets.append((match.group(1), match.group(2) or None, json.loads(match.group(3))))
     return packets
-
-
-def metric(server, name):
-    """One sample of the process's Prometheus text, as a float (None if absent)."""
-    text = requests.get(server.url + "/metrics", timeout=5).text
-    match = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-    return float(match.group(1)) if match else None
 
 
 def test_resync_after_retention_trimmed_past_the_process(new_context, start_server, wall_name, rdb):

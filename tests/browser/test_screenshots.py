@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from .wallpage import WallPage, seed
+from ..support.wallpage import WallPage, seed
 
 pytestmark = pytest.mark.browser
 

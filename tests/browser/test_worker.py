@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from .wallpage import WallPage, seed
+from ..support.wallpage import WallPage, seed
 
 pytestmark = pytest.mark.browser
 

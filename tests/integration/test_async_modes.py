@@ -2,7 +2,7 @@
 
 import pytest
 
-from ..helpers import wait_for
+from ..support.helpers import wait_for
 
 pytestmark = pytest.mark.server
 

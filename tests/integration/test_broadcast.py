@@ -15,9 +15,9 @@ import threading
 import pytest
 import requests
 
-from ..helpers import wait_for
-from .aio_client import AioWallClient
-from .servers import metric
+from ..support.aio_client import AioWallClient
+from ..support.helpers import wait_for
+from ..support.servers import metric
 
 pytestmark = pytest.mark.server
 

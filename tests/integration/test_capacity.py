@@ -5,7 +5,7 @@ import asyncio
 import pytest
 import requests
 
-from .aio_client import AioWallClient
+from ..support.aio_client import AioWallClient
 
 pytestmark = [pytest.mark.server, pytest.mark.usefixtures("enough_files")]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from . import raw_websocket
+from ..support import raw_websocket
 
 pytestmark = pytest.mark.server
 

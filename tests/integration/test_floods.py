@@ -7,15 +7,11 @@ import psutil
 import pytest
 import requests
 
-from ..helpers import wait_for
-from . import raw_websocket, servers
-from .aio_client import AioWallClient
+from ..support import raw_websocket, servers
+from ..support.aio_client import AioWallClient
+from ..support.helpers import wait_for
 
 pytestmark = pytest.mark.server
-
-
-def metric(server, name):
-    return servers.metric(server.url, name)
 
 
 def test_connections_per_address_are_capped(start_server):
@@ -37,7 +33,7 @@ def test_connections_per_address_are_capped(start_server):
             await asyncio.gather(*(c.close() for c in mine))
 
     asyncio.run(scenario())
-    assert metric(server, "wall_connections_refused") >= 1
+    assert servers.metric(server, "wall_connections_refused") >= 1
 
 
 def test_a_reconnect_storm_leaves_the_server_serving(start_server, make_client, wall_name):
@@ -75,7 +71,7 @@ def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_na
     watcher = make_client(server)
     watcher.join(wall_name)
     slow = never_reading_client(server.url, wall_name)
-    wait_for(lambda: metric(server, "wall_joined_sockets") == 2, message="the slow client joined")
+    wait_for(lambda: servers.metric(server, "wall_joined_sockets") == 2, message="the slow client joined")
     rss = psutil.Process(server.process.pid).memory_info().rss
     message = "x" * 1000
     ids, lock = [], threading.Lock()
@@ -93,7 +89,7 @@ def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_na
         t.start()
     for t in threads:
         t.join()
-    wait_for(lambda: metric(server, "wall_slow_sessions_closed") >= 1, timeout=10,
+    wait_for(lambda: servers.metric(server, "wall_slow_sessions_closed") >= 1, timeout=10,
              message="the slow session closed")
     wait_for(lambda: len(watcher.ids()) == len(ids), timeout=30, message="the watcher kept up")
     assert sorted(watcher.ids(), key=lambda i: tuple(map(int, i.split("-")))) == watcher.ids()

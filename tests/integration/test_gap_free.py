@@ -18,7 +18,7 @@ import redis
 import requests
 import socketio
 
-from ..helpers import wait_for
+from ..support.helpers import wait_for
 
 pytestmark = pytest.mark.server
 

@@ -13,9 +13,9 @@ import psutil
 import pytest
 import requests
 
-from ..helpers import wait_for
-from . import raw_websocket as raw
-from .aio_client import AioWallClient
+from ..support import raw_websocket as raw
+from ..support.aio_client import AioWallClient
+from ..support.helpers import wait_for
 
 pytestmark = pytest.mark.server
 
@@ -52,7 +52,7 @@ async def closed_by_server(ws, timeout=5):
                 return True
             if msg.type == aiohttp.WSMsgType.TEXT and msg.data == "1":
                 return True  # engine.io close packet
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
 
 

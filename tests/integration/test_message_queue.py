@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from ..helpers import wait_for
+from ..support.helpers import wait_for
 
 pytestmark = pytest.mark.server
 

@@ -7,7 +7,6 @@ shipped ``hash $remote_addr consistent`` spreads them over the processes.
 import asyncio
 import os
 import re
-import shutil
 import signal
 import uuid
 
@@ -15,50 +14,14 @@ import pytest
 import redis
 import requests
 
-from deploy.cluster import Cluster
+from ..support import servers
+from ..support.aio_client import AioWallClient, Disconnected
 
-from .aio_client import AioWallClient, Disconnected
-
-pytestmark = [pytest.mark.server, pytest.mark.usefixtures("enough_files")]
-
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-
-
-@pytest.fixture(autouse=True)
-def need_nginx():
-    if NGINX is None:
-        if os.environ.get("WALL_REQUIRE_NGINX") == "1":
-            pytest.fail("nginx is required here (WALL_REQUIRE_NGINX=1) but not installed")
-        pytest.skip("nginx is not installed (apt-get install nginx); .ci/run installs it")
-
-
-@pytest.fixture
-def make_cluster(tmp_path, own_redis):
-    made = []
-
-    def make(n=3, async_mode="eventlet", env=None):
-        settings = {"WALL_RATE_LIMITS": "off", "WALL_PRESENCE_TIMEOUT": "3"}
-        settings.update(env or {})
-        cluster = Cluster(
-            n, str(tmp_path / ("cluster%d" % len(made))), redis_url=own_redis.url,
-            env=settings, async_mode=async_mode,
-        )
-        made.append(cluster)
-        return cluster.start()
-
-    yield make
-    for cluster in made:
-        cluster.stop()
-
+pytestmark = [pytest.mark.server, pytest.mark.usefixtures("enough_files", "nginx")]
 
 def metric(cluster, name):
     """The value of one metric on each app process."""
-    values = []
-    for app in cluster.apps:
-        text = requests.get(app.url + "/metrics", timeout=5).text
-        line = next(x for x in text.splitlines() if x.startswith(name + " "))
-        values.append(float(line.split()[-1]))
-    return values
+    return [servers.metric(app, name) for app in cluster.apps]
 
 
 def joined_per_app(cluster):
@@ -94,7 +57,7 @@ async def post_until_acked(client, wall, message, timeout=30):
             if reply["ok"]:
                 return reply["post"]["id"]
             assert reply["error"] == "unavailable", reply
-        except (Disconnected, asyncio.TimeoutError):
+        except (TimeoutError, Disconnected):
             pass
         await asyncio.sleep(0.2)
     raise AssertionError("never acknowledged: " + message)

@@ -5,8 +5,8 @@ import pytest
 import redis
 import requests
 
-from ..helpers import wait_for
-from .servers import ServerProcess
+from ..support.helpers import wait_for
+from ..support.servers import ServerProcess
 
 pytestmark = pytest.mark.server
 

@@ -28,7 +28,7 @@ async def session(url, answer, log):
         while time.monotonic() < deadline:
             try:
                 msg = await asyncio.wait_for(ws.receive(), deadline - time.monotonic())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if msg.type != aiohttp.WSMsgType.TEXT:
                 log.append(("closed", time.monotonic() - opened))

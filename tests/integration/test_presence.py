@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from ..helpers import wait_for
+from ..support.helpers import wait_for
 
 pytestmark = pytest.mark.server
 

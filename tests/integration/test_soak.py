@@ -16,7 +16,7 @@ import psutil
 import pytest
 import redis
 
-from .aio_client import AioWallClient, Disconnected
+from ..support.aio_client import AioWallClient, Disconnected
 
 pytestmark = pytest.mark.server
 
@@ -59,7 +59,7 @@ def test_soak(own_redis, start_server, wall_name, enough_files):
                         if reply["ok"]:
                             acked.append(reply["post"]["id"])
                             break
-                    except (Disconnected, asyncio.TimeoutError):
+                    except (TimeoutError, Disconnected):
                         pass
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(random.uniform(0.5, 1.5))

@@ -1,0 +1,45 @@
+"""The wall with posts delivered over Redis pub/sub instead of its streams.
+
+A benchmark contender only (``make bench``'s ``wall-pubsub``), kept to measure
+what the stream path costs (issue 8): posts reach sockets at most once, so
+never deploy this. It is app.py plus two changes made from outside the
+product code: the stream reader never starts, and each stored post is
+emitted through Flask-SocketIO's message queue to every process.
+"""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+os.environ["WALL_ASYNC_MODE"] = "eventlet"
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+from wall import create_app, drivers, protocol  # noqa: E402
+from wall.domain import get_posts  # noqa: E402
+from wall.realtime import get_realtime, socketio  # noqa: E402
+from wall.serve import serve  # noqa: E402
+
+drivers.install("eventlet")
+app = create_app()
+
+# Joins work as ever; the reader that would follow the streams never runs.
+get_realtime(app).delivery._run = lambda wake_position: None
+posts = get_posts(app)
+store = posts.add
+
+
+def add_and_publish(wall, username, message, client_id, address, sid=None):
+    post, created = store(wall, username, message, client_id, address, sid=sid)
+    if created:
+        socketio.emit(protocol.NEW_POST, post, to=wall, namespace=protocol.NAMESPACE)
+    return post, created
+
+
+posts.add = add_and_publish
+
+if __name__ == "__main__":
+    serve(app)

@@ -1,0 +1,162 @@
+"""The posts of walls against the real test Redis."""
+
+import threading
+
+import pytest
+
+from wall import storage
+from wall.storage.entries import id_key
+from wall.storage.posts import PostStore
+
+
+@pytest.fixture
+def store(redis_url):
+    client = storage.connect(redis_url)
+    yield PostStore(client, history=10000)
+    client.close()
+
+
+def add(store, n, wall="w", prefix="m"):
+    return [store.add_post(wall, "ann", "%s%d" % (prefix, i))[0] for i in range(n)]
+
+
+def test_add_post_returns_the_contract_shape(store, rdb):
+    post, created = store.add_post("w", "ann", "hello", "c-1")
+    assert created
+    assert set(post) == {"id", "wall", "username", "message", "ts", "client_id"}
+    assert (post["wall"], post["username"], post["message"], post["client_id"]) == (
+        "w", "ann", "hello", "c-1")
+    assert post["ts"] == int(post["id"].split("-")[0])
+    assert rdb.xlen("wall:posts:w") == 1
+
+
+def test_client_id_stores_once_and_returns_the_original(store, rdb):
+    first, created1 = store.add_post("w", "ann", "hello", "same")
+    again, created2 = store.add_post("w", "ann", "hello (edited)", "same")
+    assert (created1, created2) == (True, False)
+    assert again == first
+    assert rdb.xlen("wall:posts:w") == 1
+    assert 0 < rdb.ttl("wall:cid:w:same") <= 24 * 3600
+
+
+def test_client_id_is_per_wall(store, rdb):
+    store.add_post("a", "ann", "x", "same")
+    _, created = store.add_post("b", "ann", "x", "same")
+    assert created
+
+
+def test_same_client_id_at_once_stores_once(store, rdb):
+    barrier = threading.Barrier(8)
+    results = []
+
+    def post():
+        barrier.wait()
+        results.append(store.add_post("w", "ann", "race", "race-1"))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert rdb.xlen("wall:posts:w") == 1
+    assert sum(created for _, created in results) == 1
+    assert len({post["id"] for post, _ in results}) == 1
+
+
+def test_without_client_id_every_post_is_stored(store, rdb):
+    store.add_post("w", "ann", "x")
+    store.add_post("w", "ann", "x")
+    assert rdb.xlen("wall:posts:w") == 2
+
+
+def test_latest_before_after_paging(store):
+    posts = add(store, 120)
+    ids = [p["id"] for p in posts]
+    assert ids == sorted(ids, key=id_key)
+
+    page = store.latest("w", 50)
+    assert [p["id"] for p in page.posts] == ids[-50:] and page.more
+    page = store.before("w", ids[70], 50)
+    assert [p["id"] for p in page.posts] == ids[20:70] and page.more
+    page = store.before("w", ids[20], 50)
+    assert [p["id"] for p in page.posts] == ids[:20] and not page.more
+
+    page = store.after("w", ids[9], 100)
+    assert [p["id"] for p in page.posts] == ids[10:110] and page.more
+    page = store.after("w", ids[19], 100)
+    assert [p["id"] for p in page.posts] == ids[20:] and not page.more
+    assert not page.truncated and page.end == ids[-1]
+
+
+def test_empty_wall(store):
+    page = store.latest("nobody", 50)
+    assert page.posts == [] and not page.more and page.end == "0-0"
+    page = store.after("nobody", "1-0", 50)
+    assert page.posts == [] and not page.more and not page.truncated
+
+
+def test_retention_trims_and_after_reports_truncated(redis_url, rdb):
+    client = storage.connect(redis_url)
+    store = PostStore(client, history=50)
+    first = add(store, 1)[0]
+    assert not store.after("w", first["id"], 10).truncated
+    posts = add(store, 400, prefix="n")
+    assert 50 <= rdb.xlen("wall:posts:w") < 400
+    page = store.after("w", first["id"], 10)
+    assert page.truncated
+    # an id that is still kept is not truncated
+    kept = store.latest("w", 1).posts[0]
+    assert not store.after("w", kept["id"], 10).truncated
+    assert store.latest("w", 200).posts[-1]["id"] == posts[-1]["id"]
+    client.close()
+
+
+def test_walls_index(store):
+    add(store, 3, wall="a")
+    add(store, 1, wall="b")
+    assert dict(store.walls()) == {"a": 3, "b": 1}
+    assert store.walls()[0][0] == "b"  # most recent first
+
+
+def test_no_retry_on_the_post_path(redis_url):
+    client = storage.connect(redis_url)
+    assert client.get_retry().get_retries() == 0
+    client.close()
+
+
+def test_delete_leaves_a_tombstone_and_hides_the_post(store, rdb):
+    posts = add(store, 5)
+    assert store.delete_post("w", posts[2]["id"]) is True
+    assert store.delete_post("w", posts[2]["id"]) is False  # already gone
+    assert store.delete_post("w", "1-0") is False
+    kept = [p["id"] for p in store.latest("w", 50).posts]
+    assert kept == [p["id"] for p in posts if p is not posts[2]]
+    entries = rdb.xrange("wall:posts:w")
+    assert entries[-1][1] == {"d": posts[2]["id"]}
+    page = store.after("w", posts[3]["id"], 50)
+    assert page.posts == [posts[4]] and page.deleted == [posts[2]["id"]]
+
+
+def test_tombstones_do_not_thin_out_pages(store):
+    posts = add(store, 30)
+    for p in posts[5:25]:
+        store.delete_post("w", p["id"])
+    page = store.latest("w", 8)
+    assert [p["message"] for p in page.posts] == ["m%d" % i for i in [2, 3, 4, 25, 26, 27, 28, 29]]
+    assert page.more is True
+    older = store.before("w", page.posts[0]["id"], 10)
+    assert [p["message"] for p in older.posts] == ["m0", "m1"] and older.more is False
+    forward = store.after("w", posts[0]["id"], 5)
+    assert [p["message"] for p in forward.posts] == ["m1", "m2", "m3", "m4", "m25"]
+    assert forward.more is True
+
+
+def test_trim_marks_follow_retention(redis_url, rdb):
+    client = storage.connect(redis_url)
+    store = PostStore(client, history=50)
+    assert store.trim_marks(["w"]) == {"w": None}
+    add(store, 400)
+    mark = store.trim_marks(["w"])["w"]
+    oldest = rdb.xrange("wall:posts:w", count=1)[0][0]
+    assert mark == oldest
+    client.close()

@@ -1,0 +1,328 @@
+"""Everything specific to eventlet: its WebSocket's and engine.io's per-socket costs.
+
+Four patches, each checked before it is applied (:mod:`wall.drivers`):
+
+- **direct writes**: engine.io gives every WebSocket a writer greenlet fed by
+  a queue. A frame may skip that queue when doing so cannot reorder or
+  interleave anything: the session is upgraded and open, its queue is empty
+  and nothing is writing to the socket (eventlet's per-WebSocket send lock
+  is free). Greenlets switch only where they block, so nothing can change
+  between that check and the non-blocking ``send`` that follows. A send the
+  kernel takes only in part is finished by a task of its own holding the
+  send lock, so the writer and later frames wait behind it and a broadcast
+  never waits for a slow client; one that stops reading is then handled by
+  the queue limit (the gate). :class:`wall.realtime.broadcast.Broadcast`
+  uses the ``wall_direct`` writer this puts on each session.
+- **buffered reads**: eventlet reads each incoming frame in three or four
+  ``recv`` calls (header, length, mask, payload), each a syscall and often a
+  trip through the hub, and unmasks the payload one byte at a time in a
+  Python generator (about 0.1 us a byte: a 300-byte post cost more to read
+  than to store). Here each WebSocket reads what the kernel has in one call
+  and serves from that buffer, and unmasks the payload as one integer.
+- **ping timers**: engine.io sends each session's next PING from a task
+  that sleeps for the ping interval, so every idle connection holds a
+  started greenlet with its own saved stack for its whole life. A timer
+  that starts the send only when it is due holds a few hundred bytes.
+- **message cap**: eventlet checks each frame against ``max_frame_length``
+  but joins the fragments of a message without limit; here the whole
+  message is capped, so one client cannot make the server hold any amount
+  of memory before engine.io's own size check runs.
+
+This module imports eventlet only when :func:`install` runs (``app.py``,
+after monkey-patching), so it can be loaded anywhere to check its targets.
+"""
+
+import logging
+import time
+
+from . import Patch, Target, replaces
+
+log = logging.getLogger(__name__)
+
+TESTED = {"eventlet": "0.41.3", "python-engineio": "4.15.1"}
+READ_SIZE = 16384
+
+_WEBSOCKET_INIT = Target(
+    "eventlet.websocket", "RFC6455WebSocket.__init__", "eventlet", "94f5579952f3",
+    sets=("client", "extensions"),
+)
+_WEBSOCKET_BASE_INIT = Target(
+    "eventlet.websocket", "WebSocket.__init__", "eventlet", "93b64676c16d",
+    sets=("socket", "_sendlock"),
+)
+
+DIRECT_WRITES = Patch(
+    "eventlet.direct_writes",
+    "live frames are written straight to idle WebSockets instead of each socket's queue",
+    [
+        Target(
+            "engineio.socket", "Socket._websocket_handler", "python-engineio", "58afe1227192",
+            sets=("upgraded", "upgrading"),
+        ),
+        Target(
+            "engineio.base_socket", "BaseSocket.__init__", "python-engineio", "8532b631a4dc",
+            sets=("queue", "closed", "upgraded", "upgrading"),
+        ),
+        _WEBSOCKET_INIT,
+        _WEBSOCKET_BASE_INIT,
+        Target("eventlet.greenio.base", "GreenSocket.__init__", "eventlet", "691018ed039a",
+               sets=("fd",)),
+    ],
+    TESTED,
+)
+
+BUFFERED_READS = Patch(
+    "eventlet.buffered_reads",
+    "incoming WebSocket frames are read in one recv per batch and unmasked as one integer",
+    [
+        _WEBSOCKET_INIT,
+        _WEBSOCKET_BASE_INIT,
+        Target("eventlet.websocket", "RFC6455WebSocket._apply_mask", "eventlet", "f6ac2b9da0f0"),
+        Target("eventlet.websocket", "RFC6455WebSocket._recv_frame", "eventlet", "b7e54e98049d"),
+    ],
+    TESTED,
+)
+
+PING_TIMERS = Patch(
+    "eventlet.ping_timers",
+    "engine.io pings come from timers instead of a sleeping greenlet per session",
+    [
+        Target("engineio.socket", "Socket.schedule_ping", "python-engineio", "fe316639159c",
+               sets=("last_ping",)),
+    ],
+    TESTED,
+)
+
+MESSAGE_CAP = Patch(
+    "eventlet.message_cap",
+    "a fragmented WebSocket message is capped as a whole at max_frame_length",
+    [
+        Target("eventlet.websocket", "RFC6455WebSocket.Message.push", "eventlet", "92542c80ec9f"),
+        Target("eventlet.websocket", "RFC6455WebSocket.Message.__init__", "eventlet",
+               "a38d79b3a958", sets=("max_frame_length",)),
+        Target("eventlet.websocket", "FailedConnectionError", "eventlet"),
+    ],
+    TESTED,
+)
+
+
+def install():
+    """Apply every eventlet patch whose targets hold (idempotent)."""
+    import engineio.socket
+    import eventlet
+    import eventlet.websocket
+
+    websocket_class = eventlet.websocket.RFC6455WebSocket
+    if MESSAGE_CAP.usable() and not MESSAGE_CAP.active:
+        cap_messages(websocket_class.Message, eventlet.websocket.FailedConnectionError)
+        MESSAGE_CAP.active = True
+    if BUFFERED_READS.usable() and not BUFFERED_READS.active:
+        buffer_reads(websocket_class)
+        BUFFERED_READS.active = True
+    if PING_TIMERS.usable() and not PING_TIMERS.active:
+        ping_from_timers(engineio.socket.Socket, eventlet.spawn_after)
+        PING_TIMERS.active = True
+    if DIRECT_WRITES.usable() and not DIRECT_WRITES.active:
+        write_directly(engineio.socket.Socket, websocket_class, eventlet.spawn_n)
+        DIRECT_WRITES.active = True
+
+
+# -- direct writes -------------------------------------------------------------
+
+
+class DirectWriter:
+    """Writes whole frames to one engine.io session's eventlet WebSocket."""
+
+    __slots__ = ("session", "ws", "fd", "spawn")
+
+    def __init__(self, session, ws, spawn):
+        self.session = session
+        self.ws = ws
+        self.fd = ws.socket.fd  # the non-blocking socket under eventlet's GreenSocket
+        self.spawn = spawn
+
+    def write(self, frame):
+        """Write ``frame`` now and return True, or return False to have it queued."""
+        session = self.session
+        if (
+            not session.upgraded
+            or session.upgrading
+            or session.closed
+            or session.queue.qsize()
+            or self.ws._sendlock.locked()
+        ):
+            return False
+        try:
+            sent = self.fd.send(frame)
+        except OSError:
+            # Would block, or the connection is gone: the queue path copes
+            # with both (and the read side notices a dead connection).
+            return False
+        if sent < len(frame):
+            # The lock is free (checked above, nothing ran since): take it
+            # so that nothing else reaches this socket before the rest.
+            self.ws._sendlock.acquire()
+            self.spawn(self._finish, memoryview(frame)[sent:])
+        return True
+
+    def _finish(self, rest):
+        try:
+            self.ws.socket.sendall(rest)
+        except OSError:
+            pass  # the connection is gone; its read loop closes the session
+        finally:
+            self.ws._sendlock.release()
+
+
+def write_directly(engineio_socket_class, websocket_class, spawn):
+    """Give every plain eventlet WebSocket session a ``wall_direct`` writer.
+
+    Sessions with permessage-deflate (``WALL_WEBSOCKET_COMPRESSION=on``) or
+    a socket eventlet does not wrap as a plain ``GreenSocket`` keep the
+    queue: their frames cannot be prepared once for all.
+    """
+    handler = engineio_socket_class._websocket_handler
+    engineio_socket_class.wall_direct = None
+
+    @replaces(handler)
+    def websocket_handler(self, ws):
+        if _plain(ws, websocket_class):
+            self.wall_direct = DirectWriter(self, ws, spawn)
+        try:
+            return handler(self, ws)
+        finally:
+            self.wall_direct = None
+
+    engineio_socket_class._websocket_handler = websocket_handler
+
+
+def _plain(ws, websocket_class):
+    if type(ws) is not websocket_class or ws.extensions:
+        return False
+    fd = getattr(ws.socket, "fd", None)
+    return fd is not None and hasattr(fd, "send") and not hasattr(fd, "do_handshake")
+
+
+# -- buffered reads --------------------------------------------------------------
+
+
+class BufferedReceiver:
+    """A socket whose ``recv`` serves from one read of up to :data:`READ_SIZE` bytes.
+
+    Everything else (``sendall``, ``fd``, ``close``...) is the wrapped socket's.
+    """
+
+    __slots__ = ("_sock", "_buf", "_pos")
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._buf = b""
+        self._pos = 0
+
+    def recv(self, size):
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            buf = self._sock.recv(max(size, READ_SIZE))
+            if not buf:
+                return buf
+            self._buf, pos = buf, 0
+        end = min(pos + size, len(buf))
+        self._pos = end
+        return buf[pos:end]
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def unmask(data, mask, length=None, offset=0):
+    """``data`` XOR the 4-byte ``mask`` started at ``offset`` (RFC 6455 5.3)."""
+    if length is None:
+        length = len(data)
+    if not length:
+        return b""
+    key = bytes(mask)
+    shift = offset % 4
+    key = key[shift:] + key[:shift]
+    key = (key * (length // 4 + 1))[:length]
+    value = int.from_bytes(data[:length], "little") ^ int.from_bytes(key, "little")
+    return value.to_bytes(length, "little")
+
+
+def buffer_reads(websocket_class):
+    """Server-side WebSockets read through a :class:`BufferedReceiver`; fast ``unmask``."""
+    original_mask = websocket_class._apply_mask
+    websocket_class._apply_mask = staticmethod(replaces(original_mask)(unmask))
+    init = websocket_class.__init__
+
+    @replaces(init)
+    def buffered_init(self, sock, *args, **kwargs):
+        init(self, sock, *args, **kwargs)
+        if not self.client:
+            self.socket = BufferedReceiver(self.socket)
+
+    websocket_class.__init__ = buffered_init
+
+
+# -- ping timers -------------------------------------------------------------------
+
+
+def ping_from_timers(engineio_socket_class, spawn_after):
+    """Replace ``schedule_ping``: a timer (``spawn_after``) instead of a sleeping task."""
+    original = engineio_socket_class.schedule_ping
+
+    @replaces(original)
+    def schedule_ping(self):
+        # only schedule a new ping if the previous ping wait cycle completed
+        if self.last_ping:
+            self.last_ping = None
+            spawn_after(self.server.ping_interval, _send_ping, self)
+
+    engineio_socket_class.schedule_ping = schedule_ping
+
+
+def _send_ping(session):
+    from engineio import packet
+
+    if not session.closing and not session.closed:
+        session.last_ping = time.time()
+        session.send(packet.Packet(packet.PING))
+
+
+# -- message cap ---------------------------------------------------------------------
+
+
+def cap_messages(message_class, failed_connection_error):
+    """Fail a WebSocket whose message grows past ``max_frame_length``."""
+    push = message_class.push
+
+    @replaces(push)
+    def capped_push(self, data, final=False):
+        self.size = getattr(self, "size", 0) + len(data)
+        if self.size > self.max_frame_length:
+            raise failed_connection_error(
+                1009, "Message above the length limit of %d bytes." % self.max_frame_length
+            )
+        return push(self, data, final)
+
+    message_class.push = capped_push
+
+
+# -- serving ---------------------------------------------------------------------------
+
+
+class Serving:
+    """eventlet's WSGI server: its connection limit, and a stop from a signal."""
+
+    def __init__(self):
+        import greenlet
+
+        self._main = greenlet.getcurrent()
+
+    def options(self, max_connections):
+        return {"max_size": max_connections}
+
+    def stop(self, socketio):
+        import eventlet.hubs
+
+        # eventlet.wsgi.server leaves its accept loop on SystemExit.
+        eventlet.hubs.get_hub().schedule_call_global(0, self._main.throw, SystemExit(0))

@@ -1,0 +1,117 @@
+"""Flask-SocketIO's Redis message queue, with a listener that cannot go deaf.
+
+python-socketio's ``RedisManager`` blocks on its subscription with no
+timeout, so a connection that dies silently (a dropped NAT entry, a
+half-open TCP connection) leaves the process deaf to other processes'
+emits for good, and after an outage it retries with waits growing to a
+minute. This subclass publishes a heartbeat into its own channel every few
+seconds and, when its own heartbeats stop coming back, drops the
+subscription connection so that it is made again at once; reconnects are
+retried every second. Posts do not travel here (they come from the Redis
+Streams); this keeps ``online`` counts and other emits flowing.
+
+It overrides private methods of ``RedisManager``; if they changed, the
+stock manager serves (without the liveness check) and a warning says so.
+"""
+
+import logging
+import time
+
+from socketio import RedisManager
+
+from . import Patch, Target
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = "wall-heartbeat"
+
+LIVENESS = Patch(
+    "socketio.message_queue_liveness",
+    "the message queue's subscription is checked by heartbeats and made again when silent",
+    [
+        Target(
+            "socketio.redis_manager", "RedisManager._redis_listen_with_retries",
+            "python-socketio", "a19262da0295",
+        ),
+        Target(
+            "socketio.redis_manager", "RedisManager._redis_connect", "python-socketio",
+            "da4530c93632", sets=("pubsub",),
+        ),
+        Target("socketio.redis_manager", "RedisManager._listen", "python-socketio", "cf4821d0f65d"),
+        Target("socketio.redis_manager", "RedisManager._publish", "python-socketio", "9218e2786bc4"),
+        Target(
+            "socketio.pubsub_manager", "PubSubManager.__init__", "python-socketio",
+            "81c6a9f1e359", sets=("host_id",),
+        ),
+    ],
+    {"python-socketio": "5.18.1"},
+)
+
+
+def manager(url, channel, redis_options, heartbeat=5.0):
+    """The client manager for ``socketio.init_app``: the watched one, or the stock one."""
+    if LIVENESS.usable():
+        LIVENESS.active = True
+        return WatchedRedisManager(url, channel, redis_options, heartbeat)
+    return RedisManager(url, channel=channel, redis_options=redis_options)
+
+
+class WatchedRedisManager(RedisManager):
+    """:param heartbeat: seconds between heartbeats; the subscription is
+    declared dead after three missed ones."""
+
+    name = "wall-redis"
+
+    def __init__(self, url, channel, redis_options, heartbeat=5.0):
+        # Heartbeats keep the subscription busy, so a read that waits three
+        # of them has met a dead connection: time it out and resubscribe.
+        # Publishes get the same bound instead of hanging forever.
+        redis_options = dict(redis_options, socket_timeout=3 * heartbeat)
+        super().__init__(url, channel=channel, redis_options=redis_options)
+        self.heartbeat = heartbeat
+        self.last_heard = time.monotonic()
+        self.reconnects = 0
+
+    def initialize(self):
+        super().initialize()
+        self.server.start_background_task(self._watchdog)
+
+    def _listen(self):
+        marker = ('"%s"' % HEARTBEAT).encode()
+        for message in super()._listen():
+            if isinstance(message, bytes) and marker in message:
+                if self.host_id.encode() in message:
+                    self.last_heard = time.monotonic()
+                continue  # nobody else needs to see heartbeats
+            yield message
+
+    def _redis_listen_with_retries(self):
+        # As the library's, but retrying every second instead of backing
+        # off to a minute: missed emits are not replayed, so be quick.
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    self.last_heard = time.monotonic()
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                log.warning("message queue: subscription lost (%s); resubscribing", exc)
+                subscribed = False
+                time.sleep(1)
+
+    def _watchdog(self):
+        while True:
+            self.server.sleep(self.heartbeat)
+            self._publish({"method": HEARTBEAT, "host_id": self.host_id})
+            silent = time.monotonic() - self.last_heard
+            if silent > 3 * self.heartbeat and self.pubsub is not None:
+                log.warning("message queue: no heartbeat for %.0f s; resubscribing", silent)
+                self.reconnects += 1
+                self.last_heard = time.monotonic()
+                try:
+                    self.pubsub.connection.disconnect()
+                except Exception:
+                    pass

@@ -1,0 +1,121 @@
+"""Hooks on one python-socketio ``Server``, the same under every async mode.
+
+- **Emits**: python-socketio hands every packet it sends to one client (an
+  emit's copy, an ack, a connect reply) to two private methods. Routing them
+  through :class:`wall.realtime.broadcast.Broadcast` lets an event framed
+  once be written straight to every idle WebSocket. Without the hook the
+  library sends each packet through engine.io's per-socket queue.
+- **Sessions**: the engine.io ``connect``, ``disconnect`` and ``message``
+  handlers python-socketio registers are wrapped, so that the admission gate
+  counts sessions per address and the packet guard sees every packet
+  before python-socketio parses it. Without the hook neither runs.
+"""
+
+import logging
+
+from . import Patch, Target
+
+log = logging.getLogger(__name__)
+
+SOCKETIO = {"python-socketio": "5.18.1"}
+
+EMITS = Patch(
+    "socketio.emits",
+    "every packet to one client goes through the broadcast's direct writes",
+    [
+        Target("socketio.server", "Server._send_eio_packet", "python-socketio", "5fa452fb118c"),
+        Target("socketio.server", "Server._send_packet", "python-socketio", "3289b949be8c"),
+    ],
+    SOCKETIO,
+)
+
+SESSIONS = Patch(
+    "socketio.sessions",
+    "the gate counts sessions per address; the packet guard sees every packet",
+    [
+        Target("socketio.server", "Server._handle_eio_connect", "python-socketio", "4be135c046ed"),
+        Target("socketio.server", "Server._handle_eio_message", "python-socketio", "65f309c138d6"),
+        Target(
+            "socketio.server", "Server._handle_eio_disconnect", "python-socketio", "5c0002fcdb35"
+        ),
+    ],
+    SOCKETIO,
+)
+
+
+def queue_sender(server):
+    """``send(eio_sid, engineio_packet)`` the library's own way: through the
+    session's queue. For what the broadcast cannot write directly.
+
+    Looked up at each call: Flask-SocketIO's test client installs a sender
+    of its own on the server, which must then get the packets.
+    """
+    if not EMITS.usable():
+        return server.eio.send_packet
+    original = server.__class__._send_eio_packet
+
+    def send(eio_sid, packet):
+        current = server.__dict__.get("_send_eio_packet")
+        if current is None or getattr(current, "_wall_route", False):
+            return original(server, eio_sid, packet)
+        return current(eio_sid, packet)
+
+    return send
+
+
+def one_sender(server):
+    """``send(eio_sid, socketio_packet)`` the library's own way (acks, connect replies)."""
+    if not EMITS.usable():
+        return None
+    original = server.__class__._send_packet
+    return lambda eio_sid, packet: original(server, eio_sid, packet)
+
+
+def route_emits(server, send_packet, send_one):
+    """Send python-socketio's packets through ``send_packet`` and ``send_one``.
+
+    :param send_packet: ``(eio_sid, engineio_packet)``: one recipient's packet of an emit.
+    :param send_one: ``(eio_sid, socketio_packet)``: an ack or a connect reply.
+    :return: True if routed, False if the library sends them itself.
+    """
+    if not EMITS.usable():
+        return False
+
+    def routed(eio_sid, packet):
+        return send_packet(eio_sid, packet)
+
+    routed._wall_route = True
+    server._send_eio_packet = routed
+    server._send_packet = send_one
+    EMITS.active = True
+    return True
+
+
+def hook_sessions(server, on_connect=None, on_disconnect=None, on_message=None):
+    """Wrap the engine.io handlers python-socketio registered on ``server``.
+
+    :param on_connect: ``(eio_sid, environ, handle)``; ``handle(eio_sid, environ)``
+        is python-socketio's own.
+    :param on_disconnect: ``(eio_sid, reason, handle)``.
+    :param on_message: ``(eio_sid, data, handle)``.
+    :return: True if hooked.
+    """
+    if not SESSIONS.usable():
+        return False
+    hooks = (
+        ("connect", on_connect, server._handle_eio_connect),
+        ("disconnect", on_disconnect, server._handle_eio_disconnect),
+        ("message", on_message, server._handle_eio_message),
+    )
+    for event, hook, handle in hooks:
+        if hook is not None:
+            server.eio.on(event, _bound(hook, handle))
+    SESSIONS.active = True
+    return True
+
+
+def _bound(hook, handle):
+    def handler(eio_sid, data):
+        return hook(eio_sid, data, handle)
+
+    return handler

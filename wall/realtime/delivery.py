@@ -1,0 +1,302 @@
+"""Stream-driven delivery: every post reaches every socket once, even across Redis hiccups.
+
+Posts are not published over pub/sub (at most once, lost on a reconnect).
+Instead each server process reads, with one blocking ``XREAD``, the stream of
+every wall that has a socket here, from the last id it delivered on each,
+and emits each new post to that wall's local sockets only. Because the
+position lives here and not in a pub/sub subscription, a Redis reconnect
+resumes exactly where delivery stopped: nothing is lost, nothing is doubled.
+
+A joining socket is pending until its ack is ready: live posts skip it, and
+the ack is then completed with every post up to the wall's delivery position
+in the same step that makes it live. So the ack comes first, and the first
+live post it gets is the first one after what the ack held. Each post is
+sent to the wall's live sockets through :mod:`wall.realtime.broadcast`.
+"""
+
+import logging
+import threading
+import time
+
+import redis
+
+from .. import protocol
+from ..storage.entries import Deletion, id_key
+from .rooms import Joining, Rooms
+
+log = logging.getLogger(__name__)
+
+# The blocking read waits this long; the reader's connection times out later.
+READ_BLOCK_MS = 5000
+
+
+class Delivery:
+    """The per-process reader, and which socket sees which wall.
+
+    :param posts: a :class:`wall.storage.posts.PostStore`.
+    :param reader: a :class:`wall.storage.streams.StreamReader`.
+    :param client: a Redis connection of the reader's own, for its blocking read.
+    :param sockets: :class:`SocketRooms` (Socket.IO rooms and session ids).
+    :param presence: told of every change of a wall's count here (``set_local``).
+    :param broadcast: sends ``(eio_sids, event, data)``.
+    :param metrics: a :class:`wall.metrics.Metrics`.
+    :param on_first_join: called once a socket joins (starts the scheduler).
+    """
+
+    def __init__(self, posts, reader, client, sockets, presence, broadcast, metrics,
+                 spawn, block_ms=READ_BLOCK_MS, on_first_join=None):
+        self.posts = posts
+        self.reader = reader
+        self.client = client
+        self.sockets = sockets
+        self.presence = presence
+        self.broadcast = broadcast
+        self.metrics = metrics
+        self.spawn = spawn
+        self.block_ms = block_ms
+        self.on_first_join = on_first_join
+        self.rooms = Rooms()
+        self._task = None
+        self._running = False
+        self._start_lock = threading.Lock()
+
+    # -- called by the /wall handlers ---------------------------------------
+
+    def join(self, sid, wall, after=None):
+        """Put ``sid`` on ``wall``, pending: live posts skip it until :meth:`ready`.
+
+        Returns the :class:`Joining` to hand to :meth:`ready` once the
+        handler's other work is done.
+        """
+        self._ensure_running()
+        rooms = self.rooms
+        with rooms.lock:
+            position = rooms.positions.get(wall)
+        if after is None:
+            page = self.posts.latest(wall, protocol.JOIN_POSTS, upto=position)
+        else:
+            page = self.posts.after(wall, after, protocol.CATCH_UP_POSTS, upto=position)
+        joining = Joining(sid, self.sockets.eio_sid(sid), wall, page, newest=after is None)
+        with rooms.lock:
+            first_here = rooms.enter(joining)
+            self.sockets.enter(sid, wall)
+            self.presence.set_local(wall, rooms.count(wall))
+        if first_here:
+            self.reader.wake()
+        return joining
+
+    def ready(self, joining):
+        """Make a pending socket live; return its join ack (without ``online``).
+
+        Posts the reader delivered while the socket was pending are added to
+        the ack. The caller must send the ack without yielding to other
+        tasks in between (a handler's return value is), so that no live post
+        can reach the socket before it.
+        """
+        page = joining.page
+        while True:
+            with self.rooms.lock:
+                done, position = self.rooms.go_live(joining)
+            if done:
+                break
+            self._extend(joining.wall, page, position, joining.newest)
+        ack = {"ok": True, "wall": joining.wall, "posts": page.posts, "more": page.more}
+        if page.deleted:
+            ack["deleted"] = page.deleted
+        if page.truncated:
+            ack["truncated"] = True
+        return ack
+
+    def leave(self, sid, wall):
+        """Take ``sid`` off ``wall``; return True if it was on it."""
+        with self.rooms.lock:
+            count = self.rooms.leave(sid, wall)
+            if count is not None:
+                self.presence.set_local(wall, count)
+        if count is None:
+            return False
+        self.sockets.leave(sid, wall)
+        return True
+
+    def disconnect(self, sid):
+        """Forget a socket that went away (its rooms are gone with it)."""
+        with self.rooms.lock:
+            for wall, count in self.rooms.disconnect(sid).items():
+                self.presence.set_local(wall, count)
+
+    def walls(self):
+        """The walls with a socket in this process."""
+        with self.rooms.lock:
+            return list(self.rooms.positions)
+
+    def joined_count(self):
+        """Socket joins to walls in this process (a socket on two walls counts twice)."""
+        rooms = self.rooms
+        with rooms.lock:
+            return sum(rooms.count(wall) for wall in rooms.positions)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def stop(self):
+        """Stop the reader (it notices within one Redis round trip)."""
+        self._running = False
+        if self._task is not None:
+            try:
+                self.reader.wake()
+            except redis.RedisError:
+                pass
+            self._task.join()
+            self._task = None
+
+    def _ensure_running(self):
+        if self._running:
+            return
+        with self._start_lock:
+            if not self._running:
+                if self.on_first_join is not None:
+                    self.on_first_join()
+                # Read before starting, so that a wake-up sent from now on
+                # (stop() included) interrupts the reader's first read.
+                wake_position = self.reader.last_wake()
+                self._running = True
+                self._task = self.spawn(self._run, wake_position)
+
+    # -- internals -----------------------------------------------------------
+
+    def _extend(self, wall, page, upto, newest):
+        """Add to ``page`` what the reader delivered past its end, up to ``upto``."""
+        limit = protocol.JOIN_POSTS if newest else protocol.CATCH_UP_POSTS
+        if not newest and page.more:
+            # The client pages the rest over HTTP; live posts start at upto.
+            page.end = upto
+            return
+        extra = self.posts.range(wall, page.end, upto, limit)
+        if newest and extra.more:
+            # More than a page arrived meanwhile: the newest page up to upto.
+            fresh = self.posts.latest(wall, limit, upto=upto)
+            page.posts, page.more, page.end = fresh.posts, True, upto
+            return
+        gone = set(extra.deleted)
+        page.deleted += extra.deleted
+        posts = [p for p in page.posts if p["id"] not in gone] + extra.posts
+        if newest:
+            page.more = page.more or len(posts) > limit
+            page.posts = posts[-limit:]
+        else:
+            page.more = extra.more or len(posts) > limit
+            page.posts = posts[:limit]
+        page.end = upto
+
+    def _run(self, wake_position):
+        failures = 0
+        while self._running:
+            try:
+                with self.rooms.lock:
+                    positions = dict(self.rooms.positions)
+                batches, wake_position = self.reader.read(
+                    self.client, positions, wake_position, self.block_ms,
+                    count=protocol.RESYNC_BEHIND,
+                )
+                behind = self._behind(batches)
+                failures = 0
+            except redis.RedisError as exc:
+                # Reconnect at once, then slowly while Redis stays away; the
+                # positions are kept, so nothing is skipped meanwhile.
+                failures += 1
+                self.metrics.redis_errors.labels("reader").inc()
+                if failures == 1 or failures % 50 == 0:
+                    log.warning("delivery: Redis read failed (%s); retrying", exc)
+                time.sleep(0 if failures == 1 else 0.2)
+                continue
+            except Exception:
+                log.exception("delivery: unexpected error; retrying")
+                time.sleep(0.5)
+                continue
+            for wall, entries in batches:
+                if wall in behind:
+                    self._resync(wall, behind[wall])
+                else:
+                    self._deliver(wall, entries)
+
+    def _behind(self, batches):
+        """Walls this reader cannot continue gap-free -> the id to restart from.
+
+        Either retention cut past the position (the posts in between are gone)
+        or a read came back full (more than RESYNC_BEHIND posts behind).
+        """
+        if not batches:
+            return {}
+        walls = [wall for wall, _ in batches]
+        with self.rooms.lock:
+            positions = {w: self.rooms.positions.get(w) for w in walls}
+        marks = self.posts.trim_marks(walls)
+        behind = {}
+        for wall, entries in batches:
+            position, mark = positions.get(wall), marks.get(wall)
+            if position is None:
+                continue
+            cut = mark is not None and id_key(position) < id_key(mark)
+            if cut or len(entries) >= protocol.RESYNC_BEHIND:
+                behind[wall] = self.posts.newest_id(wall)
+        return behind
+
+    def _resync(self, wall, newest):
+        # Sockets re-join with ``after`` and get the missing posts, or learn
+        # (``truncated``) that retention dropped some; live delivery goes on
+        # from the newest entry. Pending joins catch up in ready().
+        rooms = self.rooms
+        with rooms.lock:
+            position = rooms.positions.get(wall)
+            if position is None or id_key(newest) <= id_key(position):
+                return
+            log.warning("delivery: %s fell behind at %s; sending resync", wall, position)
+            self.metrics.resyncs.inc()
+            rooms.positions[wall] = newest
+            recipients = rooms.recipients(wall)
+            if recipients:
+                self.broadcast.send(recipients, protocol.RESYNC, {"wall": wall})
+
+    def _deliver(self, wall, items):
+        rooms = self.rooms
+        with rooms.lock:
+            position = rooms.positions.get(wall)
+            if position is None:
+                return  # everyone left while we were reading
+            last = id_key(position)
+            recipients = rooms.recipients(wall)
+            send = self.broadcast.send
+            now_ms = time.time() * 1000
+            for item in items:
+                entry_id = item.id if isinstance(item, Deletion) else item["id"]
+                key = id_key(entry_id)
+                if key <= last:
+                    continue  # already delivered: a read may overlap a join
+                if isinstance(item, Deletion):
+                    event, data = protocol.POST_DELETED, {"wall": wall, "id": item.post_id}
+                else:
+                    event, data = protocol.NEW_POST, item
+                    self.metrics.delivery_lag.observe(max(0.0, now_ms - item["ts"]) / 1000)
+                if recipients:
+                    send(recipients, event, data)
+                    self.metrics.deliveries.inc(len(recipients))
+                last = key
+                rooms.positions[wall] = entry_id
+
+
+class SocketRooms:
+    """The Socket.IO side of a join: the session's engine.io id and its room.
+
+    :param server: the ``socketio.Server``.
+    """
+
+    def __init__(self, server):
+        self.server = server
+
+    def eio_sid(self, sid):
+        return self.server.manager.eio_sid_from_sid(sid, protocol.NAMESPACE)
+
+    def enter(self, sid, wall):
+        self.server.enter_room(sid, wall, namespace=protocol.NAMESPACE)
+
+    def leave(self, sid, wall):
+        self.server.leave_room(sid, wall, namespace=protocol.NAMESPACE)

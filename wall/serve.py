@@ -1,0 +1,70 @@
+"""Serving the app until SIGTERM or SIGINT, then draining and exiting.
+
+The web server and its stop depend on the async library; they come from
+:func:`wall.drivers.serving`. A signal starts a graceful drain
+(:meth:`wall.realtime.Realtime.drain`); a second signal stops at once.
+"""
+
+import logging
+import os
+import resource
+import signal
+
+from . import drivers, realtime, settings, storage
+
+log = logging.getLogger(__name__)
+
+
+def serve(app):
+    """Serve ``app`` on its ``HOST`` and ``PORT``; return only by exiting the process."""
+    config = settings.get(app)
+    socketio = realtime.socketio
+    serving = drivers.serving(config.async_mode)
+    max_size = server_connection_limit(config.max_connections)
+    raise_open_file_limit(max_size + 256)
+
+    def drain_then_stop():
+        realtime.get_realtime(app).drain()
+        serving.stop(socketio)
+
+    def on_signal(signum, frame):
+        signal.signal(signum, signal.SIG_DFL)  # a second signal stops at once
+        socketio.start_background_task(drain_then_stop)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    socketio.run(app, host=config.host, port=config.port, **serving.options(max_size))
+    # Drained: background tasks (the message queue's listener retries
+    # forever) would keep the interpreter alive, so leave explicitly.
+    storage.get_storage(app).stop()
+    logging.shutdown()
+    os._exit(0)
+
+
+def server_connection_limit(max_connections):
+    """The web server's hard limit of concurrent connections.
+
+    Above the soft limit of sessions (``WALL_MAX_CONNECTIONS``, enforced by
+    the gate with a clear 503) with room for what a session may hold at once
+    (a long-polling session has a GET and a POST in flight) and for plain
+    HTTP requests, so that the gate, not the accept queue, turns people away.
+    """
+    return 2 * max_connections + 256
+
+
+def raise_open_file_limit(wanted):
+    """Raise this process's open-file limit toward ``wanted``; return the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open-file limit to %d: %s", target, exc)
+    if soft < wanted:
+        log.warning(
+            "open-file limit %d is below the %d this server may need; raise LimitNOFILE "
+            "(systemd) or ulimit -n, or lower WALL_MAX_CONNECTIONS", soft, wanted,
+        )
+    return soft

@@ -1,0 +1,22 @@
+"""The wall's Lua scripts, kept as ``.lua`` files in ``scripts/``."""
+
+import os
+
+_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
+# Scripts that write a wall's stream start with its append() function.
+_WITH_APPEND = {"add_post", "delete_post"}
+
+
+def source(name):
+    """The Lua source of ``scripts/<name>.lua``, with what it needs prepended."""
+    with open(os.path.join(_FOLDER, name + ".lua")) as f:
+        text = f.read()
+    if name in _WITH_APPEND:
+        with open(os.path.join(_FOLDER, "append.lua")) as f:
+            text = f.read() + "\n" + text
+    return text
+
+
+def register(client, name):
+    """A redis-py ``Script`` for ``scripts/<name>.lua`` (loaded on first use)."""
+    return client.register_script(source(name))

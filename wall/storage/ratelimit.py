@@ -1,0 +1,70 @@
+"""Rate limits, counted in Redis so that every process shares them.
+
+Built on the ``limits`` library (the engine behind Flask-Limiter) with its
+Redis storage, so a flood spread over several processes is counted once.
+Which limits apply to what is decided by the callers (:mod:`wall.domain`);
+this module only counts and says when to try again.
+"""
+
+import math
+import time
+
+from limits import parse
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+
+from ..errors import RateLimited
+from . import keys
+
+#: who a limit is counted for when a request carries no client address
+UNKNOWN = "unknown"
+
+
+def storage(redis_url):
+    """The ``limits`` storage in the wall's Redis, under the wall's key prefix."""
+    return RedisStorage(
+        redis_url, key_prefix=keys.RATE_LIMITS_PREFIX, socket_connect_timeout=2, socket_timeout=5
+    )
+
+
+class Limit:
+    """One limit (e.g. ``"5/10 seconds"``) on one kind of key (``"socket"``, ``"ip"``...).
+
+    :param limiter: a ``limits`` strategy over the shared storage.
+    :param what: the words for a person, in ``"Too many <what>"``.
+    """
+
+    def __init__(self, limiter, limit, kind, what):
+        self._limiter = limiter
+        self._item = parse(limit)
+        self._kind = kind
+        self._what = what
+
+    def hit(self, who):
+        """Count one for ``who``; raise :class:`RateLimited` past the limit."""
+        who = who or UNKNOWN
+        if not self._limiter.hit(self._item, self._kind, who):
+            # The same key as the hit, or the wait would be read off an empty window.
+            reset = self._limiter.get_window_stats(self._item, self._kind, who).reset_time
+            retry_after = max(1, math.ceil(reset - time.time()))
+            raise RateLimited(
+                "Too many %s; wait %d s before trying again." % (self._what, retry_after),
+                retry_after=retry_after,
+            )
+
+
+def moving_window(storage, limit, kind, what):
+    """A :class:`Limit` on a moving window: exact, a few Redis calls a hit."""
+    return Limit(MovingWindowRateLimiter(storage), limit, kind, what)
+
+
+def fixed_window(storage, limit, kind, what):
+    """A :class:`Limit` on a fixed window: one Redis call a hit, for busy paths."""
+    return Limit(FixedWindowRateLimiter(storage), limit, kind, what)
+
+
+class NoLimit:
+    """Stands in for a :class:`Limit` when ``WALL_RATE_LIMITS=off``."""
+
+    def hit(self, who):
+        pass
