@@ -296,10 +296,10 @@ class Server:
             full_env.update(WALL_SETTINGS)
             full_env["SECRET_KEY"] = "bench-" + os.urandom(16).hex()
             full_env.update(self.env)
-            self.launched = AppProcess(self.port, full_env, self.logpath, root=wall_dir,
-                                       python=VENV_PYTHON)
-            if kind == "wall-pubsub":
-                self.launched.cmd[-1] = PUBSUB_SCRIPT
+            self.launched = AppProcess(
+                self.port, full_env, self.logpath, root=wall_dir, python=VENV_PYTHON,
+                script=PUBSUB_SCRIPT if kind == "wall-pubsub" else None,
+            )
         elif kind == "node":
             full_env.update(PORT=str(self.port), HOST="127.0.0.1", **self.env)
             self.launched = Process([shutil.which("node") or "node",

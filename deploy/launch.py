@@ -117,14 +117,15 @@ class AppProcess(Process):
     :param env: the whole environment (``PORT`` and ``HOST`` are set here).
     :param root: the checkout to run (the bench may run another one).
     :param python: the interpreter (default: this one).
+    :param script: what it runs instead of ``app.py`` (a benchmark contender, a test).
     """
 
-    def __init__(self, port, env, log_path, root=ROOT, python=None):
+    def __init__(self, port, env, log_path, root=ROOT, python=None, script=None):
         self.port = port
         self.url = "http://127.0.0.1:%d" % port
         env = dict(env, PORT=str(port), HOST="127.0.0.1", PYTHONUNBUFFERED="1")
         super().__init__(
-            [python or sys.executable, os.path.join(root, "app.py")], root, env, log_path,
+            [python or sys.executable, script or os.path.join(root, "app.py")], root, env, log_path,
             self.url + "/healthz", name="app on port %d" % port,
         )
 

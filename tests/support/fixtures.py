@@ -94,8 +94,9 @@ def start_server(redis_url, tmp_path):
     """
     started = []
 
-    def start(redis=redis_url, env=None, async_mode="eventlet", port=None):
-        server = ServerProcess(redis, str(tmp_path), env=env, async_mode=async_mode, port=port)
+    def start(redis=redis_url, env=None, async_mode="eventlet", port=None, script=None):
+        server = ServerProcess(redis, str(tmp_path), env=env, async_mode=async_mode, port=port,
+                               script=script)
         started.append(server.start())
         return server
 

@@ -34,14 +34,16 @@ class ServerProcess(AppProcess):
     :param env: more environment variables.
     """
 
-    def __init__(self, redis_url, log_dir, env=None, async_mode="eventlet", port=None):
+    def __init__(self, redis_url, log_dir, env=None, async_mode="eventlet", port=None,
+                 script=None):
         port = port or free_port()
         environ = clean_environ()
         environ.update(TEST_ENV, WALL_ASYNC_MODE=async_mode)
         if redis_url:
             environ["REDIS_URL"] = redis_url
         environ.update(env or {})
-        super().__init__(port, environ, os.path.join(log_dir, "server-%d.log" % port))
+        super().__init__(port, environ, os.path.join(log_dir, "server-%d.log" % port),
+                         script=script)
 
     def wait_ready(self, timeout=20):
         try:
