@@ -18,16 +18,16 @@
  * first. The tab sending an entry holds a short lease on it, so that two
  * tabs rarely send the same entry at once (and when they do, the client_id
  * makes the server store it once).
+ *
+ * The rules (order, leases, what each answer does to an entry) are pure
+ * functions in outbox-entries.js; this file keeps the entries and sends them.
  */
 
 import { newClientId } from './post-text.js';
-
-const PREFIX = 'wall.outbox.';
-const SEND_TIMEOUT_MS = 10000;
-const LEASE_MS = SEND_TIMEOUT_MS + 5000;
-const TIMEOUT_RETRY_MS = 1000;
-const UNAVAILABLE_RETRY_MS = 3000;
-const RATE_LIMITED_RETRY_MS = 2000;
+import {
+  SEND_TIMEOUT_MS, storageKey, clientIdOfKey, parseEntry, mergeEntries, entriesOf, newEntry,
+  nextToSend, leased, isStored, answered, unanswered, retried, releasedLeases,
+} from './outbox-entries.js';
 
 // localStorage, or a Map when storage is unavailable (private modes,
 // disabled storage): the outbox then still works, without surviving reloads.
@@ -36,7 +36,7 @@ class EntryStore {
     this.memory = null;
     try {
       this.storage = self.localStorage;
-      const probe = PREFIX + 'probe';
+      const probe = storageKey('probe');
       this.storage.setItem(probe, '1');
       this.storage.removeItem(probe);
     } catch (e) {
@@ -47,8 +47,8 @@ class EntryStore {
 
   get(clientId) {
     let raw = this.memory ? this.memory.get(clientId) : null;
-    if (!raw && this.storage) raw = this.storage.getItem(PREFIX + clientId);
-    return raw ? parse(raw) : null;
+    if (!raw && this.storage) raw = this.storage.getItem(storageKey(clientId));
+    return raw ? parseEntry(raw) : null;
   }
 
   put(entry) {
@@ -58,7 +58,7 @@ class EntryStore {
       return;
     }
     try {
-      this.storage.setItem(PREFIX + entry.client_id, raw);
+      this.storage.setItem(storageKey(entry.client_id), raw);
     } catch (e) {
       // Quota exceeded: keep this one in memory rather than lose it.
       this.memory = this.memory || new Map();
@@ -68,28 +68,19 @@ class EntryStore {
 
   remove(clientId) {
     if (this.memory) this.memory.delete(clientId);
-    if (this.storage) this.storage.removeItem(PREFIX + clientId);
+    if (this.storage) this.storage.removeItem(storageKey(clientId));
   }
 
   all() {
-    const entries = [];
+    const stored = [];
     if (this.storage) {
       for (let i = 0; i < this.storage.length; i++) {
         const key = this.storage.key(i);
-        if (key && key.startsWith(PREFIX)) entries.push(parse(this.storage.getItem(key)));
+        if (clientIdOfKey(key) !== null) stored.push(parseEntry(this.storage.getItem(key)));
       }
     }
-    if (this.memory) this.memory.forEach((raw) => entries.push(parse(raw)));
-    return entries.filter(Boolean);
-  }
-}
-
-function parse(raw) {
-  try {
-    const entry = JSON.parse(raw);
-    return entry && typeof entry.client_id === 'string' ? entry : null;
-  } catch (e) {
-    return null;
+    const kept = this.memory ? Array.from(this.memory.values(), parseEntry) : [];
+    return mergeEntries(stored, kept);
   }
 }
 
@@ -121,9 +112,9 @@ export class Outbox {
     self.addEventListener('storage', (event) => {
       if (event.key === null) {
         this.list().forEach((entry) => this.onChange(entry));
-      } else if (event.key.startsWith(PREFIX)) {
-        const clientId = event.key.slice(PREFIX.length);
-        const entry = event.newValue ? parse(event.newValue) : null;
+      } else if (clientIdOfKey(event.key) !== null) {
+        const clientId = clientIdOfKey(event.key);
+        const entry = event.newValue ? parseEntry(event.newValue) : null;
         if (entry === null) {
           this.onRemove(clientId, true);
         } else if (entry.wall === this.wall) {
@@ -136,39 +127,19 @@ export class Outbox {
     // Going away: hand our leases back so that the reloaded page (or
     // another tab) can send at once instead of waiting for them to expire.
     self.addEventListener('pagehide', () => {
-      this.list().forEach((entry) => {
-        if (entry.lease === this.tabId) {
-          entry.lease = null;
-          this.store.put(entry);
-        }
-      });
+      releasedLeases(this.list(), this.tabId).forEach((entry) => this.store.put(entry));
       this.sending = null;
     });
   }
 
   /** This wall's entries, oldest first. */
   list() {
-    return this.store
-      .all()
-      .filter((entry) => entry.wall === this.wall)
-      .sort((a, b) => a.created - b.created || (a.client_id < b.client_id ? -1 : 1));
+    return entriesOf(this.store.all(), this.wall);
   }
 
   /** Queue a post; it shows (via onChange) and is sent at once if possible. */
   add(username, message) {
-    const entry = {
-      client_id: newClientId(),
-      wall: this.wall,
-      username: username,
-      message: message,
-      created: Date.now(),
-      tab: this.tabId,
-      state: 'pending',
-      error: null,
-      retry_at: 0,
-      lease: null,
-      lease_until: 0,
-    };
+    const entry = newEntry(newClientId(), this.wall, username, message, this.tabId, Date.now());
     this.store.put(entry);
     this.onChange(entry);
     this.pump();
@@ -206,11 +177,9 @@ export class Outbox {
 
   /** Send a failed entry again, with its client_id. */
   retry(clientId) {
-    const entry = this.store.get(clientId);
-    if (!entry) return;
-    entry.state = 'pending';
-    entry.error = null;
-    entry.retry_at = 0;
+    const stored = this.store.get(clientId);
+    if (!stored) return;
+    const entry = retried(stored);
     this.store.put(entry);
     this.onChange(entry);
     this.pump();
@@ -228,17 +197,14 @@ export class Outbox {
     this.timer = null;
     if (!this.live || this.sending !== null) return;
     const now = Date.now();
-    const entry = this.list().find((e) => e.state === 'pending');
-    if (!entry) return;
+    const next = nextToSend(this.list(), this.tabId, now);
+    if (next === null) return;
     // Strictly in order: wait for the oldest rather than overtake it.
-    let wait = entry.retry_at - now;
-    if (entry.lease && entry.lease !== this.tabId) wait = Math.max(wait, entry.lease_until - now);
-    if (wait > 0) {
-      this.timer = setTimeout(() => this.pump(), wait);
+    if (next.wait > 0) {
+      this.timer = setTimeout(() => this.pump(), next.wait);
       return;
     }
-    entry.lease = this.tabId;
-    entry.lease_until = now + LEASE_MS;
+    const entry = leased(next.entry, this.tabId, now);
     this.store.put(entry);
     this.sending = entry.client_id;
 
@@ -249,50 +215,33 @@ export class Outbox {
       client_id: entry.client_id,
     };
     this.conn.emit('add to wall', payload, SEND_TIMEOUT_MS).then(
-      (result) => this.answered(entry.client_id, result),
-      (err) => this.unanswered(entry.client_id, err),
+      (result) => this.onAnswer(entry.client_id, result),
+      (err) => this.onNoAnswer(entry.client_id, err),
     ).then(() => {
       if (this.sending === entry.client_id) this.sending = null;
       this.pump();
     });
   }
 
-  answered(clientId, result) {
-    if (result && result.ok && result.post) {
+  onAnswer(clientId, result) {
+    if (isStored(result)) {
       // The page merges the post (replacing the "sending…" item) first.
       this.onSent(result.post);
       this.settle(result.post);
       return;
     }
-    const entry = this.store.get(clientId);
-    if (!entry) return; // settled meanwhile by a `new post`
-    entry.lease = null;
-    const code = result && result.error;
-    const retryAfter = result && Number(result.retry_after) > 0 ? Number(result.retry_after) * 1000 : 0;
-    if (code === 'rate_limited') {
-      entry.retry_at = Date.now() + (retryAfter || RATE_LIMITED_RETRY_MS);
-      entry.error = null;
-    } else if (code === 'unavailable') {
-      entry.retry_at = Date.now() + (retryAfter || UNAVAILABLE_RETRY_MS);
-      entry.error = null;
-    } else {
-      entry.state = 'failed';
-      entry.code = code || 'unknown';
-      entry.error = (result && result.message) || 'The server refused this post.';
-    }
+    const stored = this.store.get(clientId);
+    if (!stored) return; // settled meanwhile by a `new post`
+    const entry = answered(stored, result, Date.now());
     this.store.put(entry);
     this.onChange(entry);
     if (entry.state === 'failed' && entry.tab === this.tabId) this.onRejected(entry);
   }
 
-  unanswered(clientId, err) {
-    const entry = this.store.get(clientId);
-    if (!entry) return;
-    entry.lease = null;
-    // Offline: the next 'live' pumps again. A timeout while connected:
-    // the post may or may not be stored; the same client_id makes the
-    // retry safe either way.
-    if (err && err.message === 'timeout') entry.retry_at = Date.now() + TIMEOUT_RETRY_MS;
-    this.store.put(entry);
+  // Offline: the next 'live' pumps again; a timeout waits a moment.
+  onNoAnswer(clientId, err) {
+    const stored = this.store.get(clientId);
+    if (!stored) return;
+    this.store.put(unanswered(stored, err, Date.now()));
   }
 }
