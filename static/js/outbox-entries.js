@@ -54,9 +54,19 @@ export function parseEntry(raw) {
  * The entries of the two places an entry may be kept: `stored` (from
  * localStorage) and `kept` (the in-memory fallback), both lists of entries
  * or nulls. Nulls (unreadable entries) are left out.
+ *
+ * One post may be in both: once localStorage is full, every later change
+ * goes to memory only, and the stored copy goes stale. The kept copy is the
+ * newer one (as EntryStore.get() has it), so it wins; otherwise a post the
+ * server refused would still be "pending" in its stale copy and be sent
+ * again and again.
  */
 export function mergeEntries(stored, kept) {
-  return stored.concat(kept).filter(Boolean);
+  const byId = new Map();
+  for (const entry of stored.concat(kept)) {
+    if (entry) byId.set(entry.client_id, entry);
+  }
+  return Array.from(byId.values());
 }
 
 /** Sort comparator: oldest first, ties broken by client_id. */

@@ -50,6 +50,19 @@ test('mergeEntries joins both places and drops unreadable entries', () => {
   assert.deepEqual(mergeEntries([], []), []);
 });
 
+test('mergeEntries: the copy kept in memory wins over a stale stored one', () => {
+  // localStorage filled up after the entry was stored: its later changes
+  // (here: the server refused it) went to memory only.
+  const stale = entry({ client_id: 'a', created: NOW });
+  const current = answered(leased(stale, 'tab-a', NOW), { error: 'invalid', message: 'Too long.' }, NOW);
+  const other = entry({ client_id: 'b', created: NOW + 1 });
+  const merged = mergeEntries([stale, other], [current]);
+  assert.equal(merged.length, 2);
+  assert.deepEqual(merged.find((e) => e.client_id === 'a'), current);
+  // So the refused post is not sent again; the next one goes.
+  assert.equal(nextToSend(entriesOf(merged, 'w'), 'tab-a', NOW).entry.client_id, 'b');
+});
+
 test('byAge: oldest first, then by client_id', () => {
   const list = [
     entry({ client_id: 'c', created: NOW + 2 }),
