@@ -54,8 +54,13 @@ export function workerFor(transport, namespace) {
   const url = new URL('./wall-worker.js', import.meta.url);
   url.searchParams.set('transport', transport);
   url.searchParams.set('namespace', namespace);
+  return { url: url, name: workerName(url, transport) };
+}
+
+/** 'wall <transport> <static version>' for a worker script's URL. */
+export function workerName(url, transport) {
   const version = /\/static\/v\/([^/]+)\//.exec(url.pathname);
-  return { url: url, name: 'wall ' + transport + ' ' + (version ? version[1] : shortHash(url.href)) };
+  return 'wall ' + transport + ' ' + (version ? version[1] : shortHash(url.href));
 }
 
 // socket.io's ES module build, fetched only when this tab runs a hub itself
