@@ -5,6 +5,7 @@
  * starts empty and is written to only for live posts. A burst is summed up
  * ("12 new posts") instead of read out one by one.
  */
+
 const BATCH_MS = 1000;
 const READ_OUT_MAX = 3; // more than this in one batch: just the count
 const KEEP = 5; // old announcements to keep in the region

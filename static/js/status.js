@@ -6,6 +6,7 @@
  * Only the state word is in the live region; the countdown beside it
  * changes every second and would otherwise be read out every second.
  */
+
 const TRANSPORT_LABELS = {
   websocket: 'WebSocket',
   polling: 'long-polling',
