@@ -7,7 +7,7 @@ PORT ?= 5000
 
 N ?= 3
 
-.PHONY: run test cluster bench venv dev clean
+.PHONY: run test test-js cluster bench venv dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,13 @@ dev: $(VENV)/.dev
 run: venv
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python app.py
 
-## Run the whole test suite.
-test: dev
+## Run the whole test suite: the front end's unit tests, then pytest.
+test: dev test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The front end's unit tests alone: Node's built-in runner, no npm packages.
+test-js:
+	node --test tests/js/
 
 ## N app processes on one Redis behind nginx (deploy/nginx.conf) at http://127.0.0.1:8080.
 cluster: venv

@@ -11,262 +11,257 @@
  * is its own bidi-isolated, dir="auto" element, so right-to-left or
  * control-laden text cannot reorder anything around it.
  */
-(function (app) {
-  'use strict';
 
-  const ids = app.ids;
-  const TIME_REFRESH_MS = 30000;
-  const HIGHLIGHT_MS = 2500;
+import * as ids from './post-ids.js';
 
-  function postTime(post) {
-    const ts = Number(post.ts);
-    return new Date(Number.isFinite(ts) && ts > 0 ? ts : ids.timeOf(post.id));
+const TIME_REFRESH_MS = 30000;
+const HIGHLIGHT_MS = 2500;
+
+export function postTime(post) {
+  const ts = Number(post.ts);
+  return new Date(Number.isFinite(ts) && ts > 0 ? ts : ids.timeOf(post.id));
+}
+
+export function relativeTime(date, now) {
+  const seconds = Math.round((now - date.getTime()) / 1000);
+  // Negative values are clock skew between us and the server.
+  if (seconds < 60) return 'just now';
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return minutes + ' min ago';
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return hours + ' h ago';
+  const days = Math.floor(hours / 24);
+  if (days < 7) return days === 1 ? 'yesterday' : days + ' days ago';
+  const options = { month: 'short', day: 'numeric' };
+  if (date.getFullYear() !== new Date(now).getFullYear()) options.year = 'numeric';
+  return date.toLocaleDateString(undefined, options);
+}
+
+function exactTime(date) {
+  return date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function button(label, action) {
+  const b = element('button', 'link-button', label);
+  b.type = 'button';
+  b.dataset.action = action;
+  return b;
+}
+
+// The parts every item has: a header with the name, then the message.
+function fill(li, username, message, side) {
+  const header = element('header', 'post-header');
+  const name = element('strong', 'username', String(username || ''));
+  name.dir = 'auto';
+  header.append(name, document.createTextNode(' '), side);
+  const body = element('p', 'message', String(message || ''));
+  body.dir = 'auto';
+  li.replaceChildren(header, body);
+}
+
+export class Feed {
+  /**
+   * @param {object} options
+   *   list: the <ol> of the feed
+   *   empty: the element shown when the wall has no posts
+   *   onAction(action, clientId): 'edit' | 'retry' | 'discard' on a failed post
+   */
+  constructor(options) {
+    this.list = options.list;
+    this.empty = options.empty;
+    this.onAction = options.onAction;
+    this.posts = new Map(); // id -> <li>
+    this.pending = new Map(); // client_id -> <li>
+    this.deleted = new Set(); // ids deleted during this visit
+    this.loaded = false;
+
+    this.list.addEventListener('click', (event) => {
+      const target = event.target.closest('button[data-action]');
+      const li = target && target.closest('li.pending');
+      if (li) this.onAction(target.dataset.action, li.dataset.clientId);
+    });
+    setInterval(() => this.refreshTimes(), TIME_REFRESH_MS);
+    // Timers are throttled in background tabs; catch up when seen again.
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) this.refreshTimes();
+    });
   }
 
-  function relativeTime(date, now) {
-    const seconds = Math.round((now - date.getTime()) / 1000);
-    // Negative values are clock skew between us and the server.
-    if (seconds < 60) return 'just now';
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return minutes + ' min ago';
-    const hours = Math.floor(minutes / 60);
-    if (hours < 24) return hours + ' h ago';
-    const days = Math.floor(hours / 24);
-    if (days < 7) return days === 1 ? 'yesterday' : days + ' days ago';
-    const options = { month: 'short', day: 'numeric' };
-    if (date.getFullYear() !== new Date(now).getFullYear()) options.year = 'numeric';
-    return date.toLocaleDateString(undefined, options);
+  // --------------------------------------------------------------- posts
+
+  /**
+   * Show a post unless it is shown already or was deleted. Returns true
+   * if it is new here.
+   *
+   * @param {object} options  arrived: highlight it as a new arrival
+   */
+  merge(post, options) {
+    if (!post || typeof post !== 'object' || !ids.isId(post.id)) return false;
+    if (this.deleted.has(post.id)) return false;
+    const mine = typeof post.client_id === 'string' ? this.pending.get(post.client_id) : null;
+    if (this.posts.has(post.id)) {
+      if (mine) this.dropPending(post.client_id);
+      return false;
+    }
+    let li;
+    if (mine) {
+      // Our "sending…" item becomes the post, where it stands.
+      li = mine;
+      this.pending.delete(post.client_id);
+      li.className = 'post';
+      delete li.dataset.clientId;
+    } else {
+      li = element('li', 'post');
+    }
+    li.dataset.id = post.id;
+    const date = postTime(post);
+    const time = element('time', 'post-time', relativeTime(date, Date.now()));
+    time.dateTime = date.toISOString();
+    time.title = exactTime(date);
+    fill(li, post.username, post.message, time);
+    this.posts.set(post.id, li);
+    this.place(li, post.id);
+    if (options && options.arrived) this.highlight(li);
+    this.updateEmpty();
+    return true;
   }
 
-  function exactTime(date) {
-    return date.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+  // Put a post's <li> in id order, below the outbox items.
+  place(li, id) {
+    const last = this.list.lastElementChild;
+    if (last && last !== li && !last.classList.contains('pending')
+        && ids.compare(last.dataset.id, id) > 0) {
+      this.list.append(li); // the usual case when paging back
+      return;
+    }
+    let before = this.list.firstElementChild;
+    while (before && (before === li || before.classList.contains('pending')
+           || ids.compare(before.dataset.id, id) > 0)) {
+      before = before.nextElementSibling;
+    }
+    if (li.nextElementSibling !== before || li.parentNode !== this.list) {
+      this.list.insertBefore(li, before);
+    }
   }
 
-  function element(tag, className, text) {
-    const el = document.createElement(tag);
-    if (className) el.className = className;
-    if (text !== undefined) el.textContent = text;
-    return el;
-  }
-
-  function button(label, action) {
-    const b = element('button', 'link-button', label);
-    b.type = 'button';
-    b.dataset.action = action;
-    return b;
-  }
-
-  // The parts every item has: a header with the name, then the message.
-  function fill(li, username, message, side) {
-    const header = element('header', 'post-header');
-    const name = element('strong', 'username', String(username || ''));
-    name.dir = 'auto';
-    header.append(name, document.createTextNode(' '), side);
-    const body = element('p', 'message', String(message || ''));
-    body.dir = 'auto';
-    li.replaceChildren(header, body);
-  }
-
-  class Feed {
-    /**
-     * @param {object} options
-     *   list: the <ol> of the feed
-     *   empty: the element shown when the wall has no posts
-     *   onAction(action, clientId): 'edit' | 'retry' | 'discard' on a failed post
-     */
-    constructor(options) {
-      this.list = options.list;
-      this.empty = options.empty;
-      this.onAction = options.onAction;
-      this.posts = new Map(); // id -> <li>
-      this.pending = new Map(); // client_id -> <li>
-      this.deleted = new Set(); // ids deleted during this visit
-      this.loaded = false;
-
-      this.list.addEventListener('click', (event) => {
-        const target = event.target.closest('button[data-action]');
-        const li = target && target.closest('li.pending');
-        if (li) this.onAction(target.dataset.action, li.dataset.clientId);
-      });
-      setInterval(() => this.refreshTimes(), TIME_REFRESH_MS);
-      // Timers are throttled in background tabs; catch up when seen again.
-      document.addEventListener('visibilitychange', () => {
-        if (!document.hidden) this.refreshTimes();
-      });
-    }
-
-    // --------------------------------------------------------------- posts
-
-    /**
-     * Show a post unless it is shown already or was deleted. Returns true
-     * if it is new here.
-     *
-     * @param {object} options  arrived: highlight it as a new arrival
-     */
-    merge(post, options) {
-      if (!post || typeof post !== 'object' || !ids.isId(post.id)) return false;
-      if (this.deleted.has(post.id)) return false;
-      const mine = typeof post.client_id === 'string' ? this.pending.get(post.client_id) : null;
-      if (this.posts.has(post.id)) {
-        if (mine) this.dropPending(post.client_id);
-        return false;
-      }
-      let li;
-      if (mine) {
-        // Our "sending…" item becomes the post, where it stands.
-        li = mine;
-        this.pending.delete(post.client_id);
-        li.className = 'post';
-        delete li.dataset.clientId;
-      } else {
-        li = element('li', 'post');
-      }
-      li.dataset.id = post.id;
-      const date = postTime(post);
-      const time = element('time', 'post-time', relativeTime(date, Date.now()));
-      time.dateTime = date.toISOString();
-      time.title = exactTime(date);
-      fill(li, post.username, post.message, time);
-      this.posts.set(post.id, li);
-      this.place(li, post.id);
-      if (options && options.arrived) this.highlight(li);
-      this.updateEmpty();
-      return true;
-    }
-
-    // Put a post's <li> in id order, below the outbox items.
-    place(li, id) {
-      const last = this.list.lastElementChild;
-      if (last && last !== li && !last.classList.contains('pending')
-          && ids.compare(last.dataset.id, id) > 0) {
-        this.list.append(li); // the usual case when paging back
-        return;
-      }
-      let before = this.list.firstElementChild;
-      while (before && (before === li || before.classList.contains('pending')
-             || ids.compare(before.dataset.id, id) > 0)) {
-        before = before.nextElementSibling;
-      }
-      if (li.nextElementSibling !== before || li.parentNode !== this.list) {
-        this.list.insertBefore(li, before);
-      }
-    }
-
-    /** A post was deleted: take it out, and never show it again. */
-    remove(id) {
-      this.deleted.add(id);
-      const li = this.posts.get(id);
-      if (li) {
-        this.posts.delete(id);
-        li.remove();
-        this.updateEmpty();
-      }
-    }
-
-    /** Forget every post (retention dropped some: start again). */
-    reset() {
-      this.posts.forEach((li) => li.remove());
-      this.posts.clear();
-    }
-
-    /** The newest post shown, or null. */
-    newestId() {
-      let newest = null;
-      this.posts.forEach((li, id) => {
-        newest = ids.newer(newest, id);
-      });
-      return newest;
-    }
-
-    highlight(li) {
-      li.classList.add('arrived');
-      const done = function () {
-        li.classList.remove('arrived');
-      };
-      li.addEventListener('animationend', done, { once: true });
-      // No animationend under prefers-reduced-motion or in a hidden tab.
-      setTimeout(done, HIGHLIGHT_MS);
-    }
-
-    refreshTimes() {
-      const now = Date.now();
-      this.list.querySelectorAll('time.post-time').forEach(function (time) {
-        time.textContent = relativeTime(new Date(time.dateTime), now);
-      });
-    }
-
-    setLoaded() {
-      this.loaded = true;
-      this.updateEmpty();
-    }
-
-    updateEmpty() {
-      this.empty.hidden = !this.loaded || this.list.firstElementChild !== null;
-    }
-
-    // -------------------------------------------------------------- outbox
-
-    /** Show (or update) an outbox entry: "sending…", or why it failed. */
-    showPending(entry) {
-      let li = this.pending.get(entry.client_id);
-      const isNew = !li;
-      if (isNew) {
-        li = element('li', 'post pending');
-        li.dataset.clientId = entry.client_id;
-        li.dataset.created = String(entry.created);
-        this.pending.set(entry.client_id, li);
-      }
-      clearTimeout(li.dropTimer);
-      const failed = entry.state === 'failed';
-      li.classList.toggle('failed', failed);
-      const state = element('span', 'post-state', failed ? 'not posted' : 'sending…');
-      fill(li, entry.username, entry.message, state);
-      if (failed) {
-        const reason = element('p', 'post-error', entry.error || 'The server refused this post.');
-        const actions = element('div', 'post-actions');
-        actions.append(button('Edit', 'edit'));
-        // Retrying what the server found invalid would fail the same way.
-        if (entry.code !== 'invalid') actions.append(button('Retry', 'retry'));
-        actions.append(button('Discard', 'discard'));
-        li.append(reason, actions);
-      }
-      if (isNew) {
-        // Newest first among the outbox items, all above the posts.
-        let before = this.list.firstElementChild;
-        while (before && before.classList.contains('pending')
-               && Number(before.dataset.created) > entry.created) {
-          before = before.nextElementSibling;
-        }
-        this.list.insertBefore(li, before);
-        this.updateEmpty();
-      }
-    }
-
-    /**
-     * An outbox entry is gone. When another tab settled it, its post is
-     * probably on its way here too: keep the item a moment so that the post
-     * replaces it in place instead of blinking out and in.
-     */
-    removePending(clientId, later) {
-      const li = this.pending.get(clientId);
-      if (!li) return;
-      if (later) {
-        clearTimeout(li.dropTimer);
-        li.dropTimer = setTimeout(() => this.dropPending(clientId), 3000);
-      } else {
-        this.dropPending(clientId);
-      }
-    }
-
-    dropPending(clientId) {
-      const li = this.pending.get(clientId);
-      if (!li) return;
-      this.pending.delete(clientId);
+  /** A post was deleted: take it out, and never show it again. */
+  remove(id) {
+    this.deleted.add(id);
+    const li = this.posts.get(id);
+    if (li) {
+      this.posts.delete(id);
       li.remove();
       this.updateEmpty();
     }
   }
 
-  Feed.relativeTime = relativeTime;
-  app.Feed = Feed;
-}(self.wallApp = self.wallApp || {}));
+  /** Forget every post (retention dropped some: start again). */
+  reset() {
+    this.posts.forEach((li) => li.remove());
+    this.posts.clear();
+  }
+
+  /** The newest post shown, or null. */
+  newestId() {
+    let newest = null;
+    this.posts.forEach((li, id) => {
+      newest = ids.newer(newest, id);
+    });
+    return newest;
+  }
+
+  highlight(li) {
+    li.classList.add('arrived');
+    const done = function () {
+      li.classList.remove('arrived');
+    };
+    li.addEventListener('animationend', done, { once: true });
+    // No animationend under prefers-reduced-motion or in a hidden tab.
+    setTimeout(done, HIGHLIGHT_MS);
+  }
+
+  refreshTimes() {
+    const now = Date.now();
+    this.list.querySelectorAll('time.post-time').forEach(function (time) {
+      time.textContent = relativeTime(new Date(time.dateTime), now);
+    });
+  }
+
+  setLoaded() {
+    this.loaded = true;
+    this.updateEmpty();
+  }
+
+  updateEmpty() {
+    this.empty.hidden = !this.loaded || this.list.firstElementChild !== null;
+  }
+
+  // -------------------------------------------------------------- outbox
+
+  /** Show (or update) an outbox entry: "sending…", or why it failed. */
+  showPending(entry) {
+    let li = this.pending.get(entry.client_id);
+    const isNew = !li;
+    if (isNew) {
+      li = element('li', 'post pending');
+      li.dataset.clientId = entry.client_id;
+      li.dataset.created = String(entry.created);
+      this.pending.set(entry.client_id, li);
+    }
+    clearTimeout(li.dropTimer);
+    const failed = entry.state === 'failed';
+    li.classList.toggle('failed', failed);
+    const state = element('span', 'post-state', failed ? 'not posted' : 'sending…');
+    fill(li, entry.username, entry.message, state);
+    if (failed) {
+      const reason = element('p', 'post-error', entry.error || 'The server refused this post.');
+      const actions = element('div', 'post-actions');
+      actions.append(button('Edit', 'edit'));
+      // Retrying what the server found invalid would fail the same way.
+      if (entry.code !== 'invalid') actions.append(button('Retry', 'retry'));
+      actions.append(button('Discard', 'discard'));
+      li.append(reason, actions);
+    }
+    if (isNew) {
+      // Newest first among the outbox items, all above the posts.
+      let before = this.list.firstElementChild;
+      while (before && before.classList.contains('pending')
+             && Number(before.dataset.created) > entry.created) {
+        before = before.nextElementSibling;
+      }
+      this.list.insertBefore(li, before);
+      this.updateEmpty();
+    }
+  }
+
+  /**
+   * An outbox entry is gone. When another tab settled it, its post is
+   * probably on its way here too: keep the item a moment so that the post
+   * replaces it in place instead of blinking out and in.
+   */
+  removePending(clientId, later) {
+    const li = this.pending.get(clientId);
+    if (!li) return;
+    if (later) {
+      clearTimeout(li.dropTimer);
+      li.dropTimer = setTimeout(() => this.dropPending(clientId), 3000);
+    } else {
+      this.dropPending(clientId);
+    }
+  }
+
+  dropPending(clientId) {
+    const li = this.pending.get(clientId);
+    if (!li) return;
+    this.pending.delete(clientId);
+    li.remove();
+    this.updateEmpty();
+  }
+}

@@ -18,284 +18,230 @@
  * first. The tab sending an entry holds a short lease on it, so that two
  * tabs rarely send the same entry at once (and when they do, the client_id
  * makes the server store it once).
+ *
+ * The rules (order, leases, what each answer does to an entry) are pure
+ * functions in outbox-entries.js; this file keeps the entries and sends them.
  */
-(function (app) {
-  'use strict';
 
-  const PREFIX = 'wall.outbox.';
-  const SEND_TIMEOUT_MS = 10000;
-  const LEASE_MS = SEND_TIMEOUT_MS + 5000;
-  const TIMEOUT_RETRY_MS = 1000;
-  const UNAVAILABLE_RETRY_MS = 3000;
-  const RATE_LIMITED_RETRY_MS = 2000;
+import { newClientId } from './post-text.js';
+import {
+  SEND_TIMEOUT_MS, storageKey, clientIdOfKey, parseEntry, mergeEntries, entriesOf, newEntry,
+  nextToSend, leased, isStored, answered, unanswered, retried, releasedLeases,
+} from './outbox-entries.js';
 
-  // localStorage, or a Map when storage is unavailable (private modes,
-  // disabled storage): the outbox then still works, without surviving reloads.
-  class EntryStore {
-    constructor() {
-      this.memory = null;
-      try {
-        this.storage = self.localStorage;
-        const probe = PREFIX + 'probe';
-        this.storage.setItem(probe, '1');
-        this.storage.removeItem(probe);
-      } catch (e) {
-        this.storage = null;
-        this.memory = new Map();
-      }
-    }
-
-    get(clientId) {
-      let raw = this.memory ? this.memory.get(clientId) : null;
-      if (!raw && this.storage) raw = this.storage.getItem(PREFIX + clientId);
-      return raw ? parse(raw) : null;
-    }
-
-    put(entry) {
-      const raw = JSON.stringify(entry);
-      if (this.memory) {
-        this.memory.set(entry.client_id, raw);
-        return;
-      }
-      try {
-        this.storage.setItem(PREFIX + entry.client_id, raw);
-      } catch (e) {
-        // Quota exceeded: keep this one in memory rather than lose it.
-        this.memory = this.memory || new Map();
-        this.memory.set(entry.client_id, raw);
-      }
-    }
-
-    remove(clientId) {
-      if (this.memory) this.memory.delete(clientId);
-      if (this.storage) this.storage.removeItem(PREFIX + clientId);
-    }
-
-    all() {
-      const entries = [];
-      if (this.storage) {
-        for (let i = 0; i < this.storage.length; i++) {
-          const key = this.storage.key(i);
-          if (key && key.startsWith(PREFIX)) entries.push(parse(this.storage.getItem(key)));
-        }
-      }
-      if (this.memory) this.memory.forEach((raw) => entries.push(parse(raw)));
-      return entries.filter(Boolean);
-    }
-  }
-
-  function parse(raw) {
+// localStorage, or a Map when storage is unavailable (private modes,
+// disabled storage): the outbox then still works, without surviving reloads.
+class EntryStore {
+  constructor() {
+    this.memory = null;
     try {
-      const entry = JSON.parse(raw);
-      return entry && typeof entry.client_id === 'string' ? entry : null;
+      this.storage = self.localStorage;
+      const probe = storageKey('probe');
+      this.storage.setItem(probe, '1');
+      this.storage.removeItem(probe);
     } catch (e) {
-      return null;
+      this.storage = null;
+      this.memory = new Map();
     }
   }
 
-  class Outbox {
-    /**
-     * @param {object} options
-     *   wall: the wall this page shows
-     *   conn: the connection (connection.js)
-     *   tabId: this page's id, for leases
-     *   onChange(entry): an entry was added or changed
-     *   onSent(post): the server stored an entry sent from this page
-     *   onRemove(clientId, elsewhere): an entry is gone (elsewhere: by another tab)
-     *   onRejected(entry): the server refused an entry this page sent
-     */
-    constructor(options) {
-      this.wall = options.wall;
-      this.conn = options.conn;
-      this.tabId = options.tabId;
-      this.onChange = options.onChange;
-      this.onSent = options.onSent;
-      this.onRemove = options.onRemove;
-      this.onRejected = options.onRejected;
-      this.store = new EntryStore();
-      this.live = false;
-      this.sending = null; // client_id in flight from this tab
-      this.timer = null;
+  get(clientId) {
+    let raw = this.memory ? this.memory.get(clientId) : null;
+    if (!raw && this.storage) raw = this.storage.getItem(storageKey(clientId));
+    return raw ? parseEntry(raw) : null;
+  }
 
-      // Another tab added, changed or removed an entry.
-      self.addEventListener('storage', (event) => {
-        if (event.key === null) {
-          this.list().forEach((entry) => this.onChange(entry));
-        } else if (event.key.startsWith(PREFIX)) {
-          const clientId = event.key.slice(PREFIX.length);
-          const entry = event.newValue ? parse(event.newValue) : null;
-          if (entry === null) {
-            this.onRemove(clientId, true);
-          } else if (entry.wall === this.wall) {
-            this.onChange(entry);
-          }
-          this.pump();
+  put(entry) {
+    const raw = JSON.stringify(entry);
+    if (this.memory) {
+      this.memory.set(entry.client_id, raw);
+      return;
+    }
+    try {
+      this.storage.setItem(storageKey(entry.client_id), raw);
+    } catch (e) {
+      // Quota exceeded: keep this one in memory rather than lose it.
+      this.memory = this.memory || new Map();
+      this.memory.set(entry.client_id, raw);
+    }
+  }
+
+  remove(clientId) {
+    if (this.memory) this.memory.delete(clientId);
+    if (this.storage) this.storage.removeItem(storageKey(clientId));
+  }
+
+  all() {
+    const stored = [];
+    if (this.storage) {
+      for (let i = 0; i < this.storage.length; i++) {
+        const key = this.storage.key(i);
+        if (clientIdOfKey(key) !== null) stored.push(parseEntry(this.storage.getItem(key)));
+      }
+    }
+    const kept = this.memory ? Array.from(this.memory.values(), parseEntry) : [];
+    return mergeEntries(stored, kept);
+  }
+}
+
+export class Outbox {
+  /**
+   * @param {object} options
+   *   wall: the wall this page shows
+   *   conn: the connection (connection.js)
+   *   tabId: this page's id, for leases
+   *   onChange(entry): an entry was added or changed
+   *   onSent(post): the server stored an entry sent from this page
+   *   onRemove(clientId, elsewhere): an entry is gone (elsewhere: by another tab)
+   *   onRejected(entry): the server refused an entry this page sent
+   */
+  constructor(options) {
+    this.wall = options.wall;
+    this.conn = options.conn;
+    this.tabId = options.tabId;
+    this.onChange = options.onChange;
+    this.onSent = options.onSent;
+    this.onRemove = options.onRemove;
+    this.onRejected = options.onRejected;
+    this.store = new EntryStore();
+    this.live = false;
+    this.sending = null; // client_id in flight from this tab
+    this.timer = null;
+
+    // Another tab added, changed or removed an entry.
+    self.addEventListener('storage', (event) => {
+      if (event.key === null) {
+        this.list().forEach((entry) => this.onChange(entry));
+      } else if (clientIdOfKey(event.key) !== null) {
+        const clientId = clientIdOfKey(event.key);
+        const entry = event.newValue ? parseEntry(event.newValue) : null;
+        if (entry === null) {
+          this.onRemove(clientId, true);
+        } else if (entry.wall === this.wall) {
+          this.onChange(entry);
         }
-      });
-
-      // Going away: hand our leases back so that the reloaded page (or
-      // another tab) can send at once instead of waiting for them to expire.
-      self.addEventListener('pagehide', () => {
-        this.list().forEach((entry) => {
-          if (entry.lease === this.tabId) {
-            entry.lease = null;
-            this.store.put(entry);
-          }
-        });
-        this.sending = null;
-      });
-    }
-
-    /** This wall's entries, oldest first. */
-    list() {
-      return this.store
-        .all()
-        .filter((entry) => entry.wall === this.wall)
-        .sort((a, b) => a.created - b.created || (a.client_id < b.client_id ? -1 : 1));
-    }
-
-    /** Queue a post; it shows (via onChange) and is sent at once if possible. */
-    add(username, message) {
-      const entry = {
-        client_id: app.text.newClientId(),
-        wall: this.wall,
-        username: username,
-        message: message,
-        created: Date.now(),
-        tab: this.tabId,
-        state: 'pending',
-        error: null,
-        retry_at: 0,
-        lease: null,
-        lease_until: 0,
-      };
-      this.store.put(entry);
-      this.onChange(entry);
-      this.pump();
-      return entry;
-    }
-
-    /**
-     * A post reached the page (ack, `new post`, join or catch-up): if it is
-     * one of ours, its entry is done. Returns true if it was.
-     */
-    settle(post) {
-      if (!post || typeof post.client_id !== 'string') return false;
-      const entry = this.store.get(post.client_id);
-      if (!entry || entry.wall !== this.wall) return false;
-      this.store.remove(post.client_id);
-      this.onRemove(post.client_id, false);
-      return true;
-    }
-
-    get(clientId) {
-      const entry = typeof clientId === 'string' ? this.store.get(clientId) : null;
-      return entry !== null && entry.wall === this.wall ? entry : null;
-    }
-
-    has(clientId) {
-      const entry = typeof clientId === 'string' ? this.store.get(clientId) : null;
-      return entry !== null && entry.wall === this.wall;
-    }
-
-    discard(clientId) {
-      this.store.remove(clientId);
-      this.onRemove(clientId, false);
-      this.pump();
-    }
-
-    /** Send a failed entry again, with its client_id. */
-    retry(clientId) {
-      const entry = this.store.get(clientId);
-      if (!entry) return;
-      entry.state = 'pending';
-      entry.error = null;
-      entry.retry_at = 0;
-      this.store.put(entry);
-      this.onChange(entry);
-      this.pump();
-    }
-
-    setLive(live) {
-      this.live = live;
-      if (live) this.pump();
-    }
-
-    // Send the oldest pending entry, if nothing stops us; called whenever
-    // something changed that might let the next one go.
-    pump() {
-      clearTimeout(this.timer);
-      this.timer = null;
-      if (!this.live || this.sending !== null) return;
-      const now = Date.now();
-      const entry = this.list().find((e) => e.state === 'pending');
-      if (!entry) return;
-      // Strictly in order: wait for the oldest rather than overtake it.
-      let wait = entry.retry_at - now;
-      if (entry.lease && entry.lease !== this.tabId) wait = Math.max(wait, entry.lease_until - now);
-      if (wait > 0) {
-        this.timer = setTimeout(() => this.pump(), wait);
-        return;
-      }
-      entry.lease = this.tabId;
-      entry.lease_until = now + LEASE_MS;
-      this.store.put(entry);
-      this.sending = entry.client_id;
-
-      const payload = {
-        wall: entry.wall,
-        username: entry.username,
-        message: entry.message,
-        client_id: entry.client_id,
-      };
-      this.conn.emit('add to wall', payload, SEND_TIMEOUT_MS).then(
-        (result) => this.answered(entry.client_id, result),
-        (err) => this.unanswered(entry.client_id, err),
-      ).then(() => {
-        if (this.sending === entry.client_id) this.sending = null;
         this.pump();
-      });
-    }
-
-    answered(clientId, result) {
-      if (result && result.ok && result.post) {
-        // The page merges the post (replacing the "sending…" item) first.
-        this.onSent(result.post);
-        this.settle(result.post);
-        return;
       }
-      const entry = this.store.get(clientId);
-      if (!entry) return; // settled meanwhile by a `new post`
-      entry.lease = null;
-      const code = result && result.error;
-      const retryAfter = result && Number(result.retry_after) > 0 ? Number(result.retry_after) * 1000 : 0;
-      if (code === 'rate_limited') {
-        entry.retry_at = Date.now() + (retryAfter || RATE_LIMITED_RETRY_MS);
-        entry.error = null;
-      } else if (code === 'unavailable') {
-        entry.retry_at = Date.now() + (retryAfter || UNAVAILABLE_RETRY_MS);
-        entry.error = null;
-      } else {
-        entry.state = 'failed';
-        entry.code = code || 'unknown';
-        entry.error = (result && result.message) || 'The server refused this post.';
-      }
-      this.store.put(entry);
-      this.onChange(entry);
-      if (entry.state === 'failed' && entry.tab === this.tabId) this.onRejected(entry);
-    }
+    });
 
-    unanswered(clientId, err) {
-      const entry = this.store.get(clientId);
-      if (!entry) return;
-      entry.lease = null;
-      // Offline: the next 'live' pumps again. A timeout while connected:
-      // the post may or may not be stored; the same client_id makes the
-      // retry safe either way.
-      if (err && err.message === 'timeout') entry.retry_at = Date.now() + TIMEOUT_RETRY_MS;
-      this.store.put(entry);
-    }
+    // Going away: hand our leases back so that the reloaded page (or
+    // another tab) can send at once instead of waiting for them to expire.
+    self.addEventListener('pagehide', () => {
+      releasedLeases(this.list(), this.tabId).forEach((entry) => this.store.put(entry));
+      this.sending = null;
+    });
   }
 
-  app.Outbox = Outbox;
-}(self.wallApp = self.wallApp || {}));
+  /** This wall's entries, oldest first. */
+  list() {
+    return entriesOf(this.store.all(), this.wall);
+  }
+
+  /** Queue a post; it shows (via onChange) and is sent at once if possible. */
+  add(username, message) {
+    const entry = newEntry(newClientId(), this.wall, username, message, this.tabId, Date.now());
+    this.store.put(entry);
+    this.onChange(entry);
+    this.pump();
+    return entry;
+  }
+
+  /**
+   * A post reached the page (ack, `new post`, join or catch-up): if it is
+   * one of ours, its entry is done. Returns true if it was.
+   */
+  settle(post) {
+    if (!post || typeof post.client_id !== 'string') return false;
+    const entry = this.store.get(post.client_id);
+    if (!entry || entry.wall !== this.wall) return false;
+    this.store.remove(post.client_id);
+    this.onRemove(post.client_id, false);
+    return true;
+  }
+
+  get(clientId) {
+    const entry = typeof clientId === 'string' ? this.store.get(clientId) : null;
+    return entry !== null && entry.wall === this.wall ? entry : null;
+  }
+
+  has(clientId) {
+    const entry = typeof clientId === 'string' ? this.store.get(clientId) : null;
+    return entry !== null && entry.wall === this.wall;
+  }
+
+  discard(clientId) {
+    this.store.remove(clientId);
+    this.onRemove(clientId, false);
+    this.pump();
+  }
+
+  /** Send a failed entry again, with its client_id. */
+  retry(clientId) {
+    const stored = this.store.get(clientId);
+    if (!stored) return;
+    const entry = retried(stored);
+    this.store.put(entry);
+    this.onChange(entry);
+    this.pump();
+  }
+
+  setLive(live) {
+    this.live = live;
+    if (live) this.pump();
+  }
+
+  // Send the oldest pending entry, if nothing stops us; called whenever
+  // something changed that might let the next one go.
+  pump() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.live || this.sending !== null) return;
+    const now = Date.now();
+    const next = nextToSend(this.list(), this.tabId, now);
+    if (next === null) return;
+    // Strictly in order: wait for the oldest rather than overtake it.
+    if (next.wait > 0) {
+      this.timer = setTimeout(() => this.pump(), next.wait);
+      return;
+    }
+    const entry = leased(next.entry, this.tabId, now);
+    this.store.put(entry);
+    this.sending = entry.client_id;
+
+    const payload = {
+      wall: entry.wall,
+      username: entry.username,
+      message: entry.message,
+      client_id: entry.client_id,
+    };
+    this.conn.emit('add to wall', payload, SEND_TIMEOUT_MS).then(
+      (result) => this.onAnswer(entry.client_id, result),
+      (err) => this.onNoAnswer(entry.client_id, err),
+    ).then(() => {
+      if (this.sending === entry.client_id) this.sending = null;
+      this.pump();
+    });
+  }
+
+  onAnswer(clientId, result) {
+    if (isStored(result)) {
+      // The page merges the post (replacing the "sending…" item) first.
+      this.onSent(result.post);
+      this.settle(result.post);
+      return;
+    }
+    const stored = this.store.get(clientId);
+    if (!stored) return; // settled meanwhile by a `new post`
+    const entry = answered(stored, result, Date.now());
+    this.store.put(entry);
+    this.onChange(entry);
+    if (entry.state === 'failed' && entry.tab === this.tabId) this.onRejected(entry);
+  }
+
+  // Offline: the next 'live' pumps again; a timeout waits a moment.
+  onNoAnswer(clientId, err) {
+    const stored = this.store.get(clientId);
+    if (!stored) return;
+    this.store.put(unanswered(stored, err, Date.now()));
+  }
+}

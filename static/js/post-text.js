@@ -3,39 +3,37 @@
  * lengths are counted in code points after NFC normalisation and trimming,
  * so the page counts exactly what the server will count, and sends the
  * normalised text so that both sides count the same string.
+ *
+ * Pure functions, no DOM: the Node tests (tests/js/) import this file as is.
  */
-(function (app) {
-  'use strict';
 
-  function normalize(text) {
-    return String(text == null ? '' : text).normalize('NFC').trim();
-  }
+export function normalize(text) {
+  return String(text == null ? '' : text).normalize('NFC').trim();
+}
 
-  // Code points, not UTF-16 units: an emoji counts 1, as on the server.
-  function length(text) {
-    let n = 0;
-    // eslint-disable-next-line no-unused-vars
-    for (const _ of text) n += 1;
-    return n;
-  }
+// Code points, not UTF-16 units: an emoji counts 1, as on the server.
+export function length(text) {
+  let n = 0;
+  // eslint-disable-next-line no-unused-vars
+  for (const _ of text) n += 1;
+  return n;
+}
 
-  // A fresh idempotency key for one post, reused on every retry of it.
-  function newClientId() {
-    const c = self.crypto;
-    if (c && typeof c.randomUUID === 'function') return c.randomUUID();
-    // randomUUID only exists in secure contexts (https or localhost).
-    const bytes = new Uint8Array(16);
-    c.getRandomValues(bytes);
-    return Array.from(bytes, function (b) {
-      return b.toString(16).padStart(2, '0');
-    }).join('');
-  }
+// A fresh idempotency key for one post, reused on every retry of it.
+// globalThis rather than self: the same in a page, a worker and Node.
+export function newClientId() {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+  // randomUUID only exists in secure contexts (https or localhost).
+  const bytes = new Uint8Array(16);
+  c.getRandomValues(bytes);
+  return Array.from(bytes, function (b) {
+    return b.toString(16).padStart(2, '0');
+  }).join('');
+}
 
-  // A wall name as the server folds it, or null when it isn't one.
-  function wallName(text) {
-    const name = String(text == null ? '' : text).trim().toLowerCase();
-    return /^[a-z0-9-]{1,40}$/.test(name) ? name : null;
-  }
-
-  app.text = { normalize, length, newClientId, wallName };
-}(self.wallApp = self.wallApp || {}));
+// A wall name as the server folds it, or null when it isn't one.
+export function wallName(text) {
+  const name = String(text == null ? '' : text).trim().toLowerCase();
+  return /^[a-z0-9-]{1,40}$/.test(name) ? name : null;
+}

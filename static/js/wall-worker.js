@@ -13,13 +13,18 @@
  * - errors inside the worker are sent to every tab, which logs them to its
  *   console (a worker's own console is invisible to pages and tests).
  *
- * The page passes, in this script's URL, the versioned URLs of the scripts
- * to import (socket.io and the hub), the transport and the namespace. The
- * page also names the worker after the transport and a hash of that URL,
- * so a `?transport=polling` tab never shares a WebSocket worker and a deploy
+ * It is a module worker (`new SharedWorker(url, {type: 'module'})`): the hub
+ * and socket.io come in by relative imports, which resolve under this
+ * file's own versioned URL (/static/v/<version>/js/), so the worker can only
+ * ever run code of its own static tree, of the same deploy. The page passes
+ * the transport and the namespace in this script's query string, and names
+ * the worker after the transport and the static version, so a
+ * `?transport=polling` tab never shares a WebSocket worker and a deploy
  * starts a new worker instead of reusing an old one.
  */
-'use strict';
+
+import { io } from '../vendor/socket.io-client/socket.io.esm.min.js';
+import { Hub } from './connection-hub.js';
 
 const PING_EVERY_MS = 10000;
 // Three missed pings. Messages are not throttled in background tabs (timers
@@ -48,20 +53,11 @@ self.addEventListener('unhandledrejection', function (event) {
   report('wall worker: unhandled rejection: ' + (reason && reason.stack ? reason.stack : reason));
 });
 
-// Only our own static scripts: the URL is built by our page, but a worker
-// must never import from anywhere a crafted link could point it to.
-function ownScript(src) {
-  const url = new URL(src, self.location.href);
-  return url.origin === self.location.origin && url.pathname.startsWith('/static/');
-}
-
-importScripts.apply(null, params.getAll('import').filter(ownScript));
-
 function startHub() {
   const transport = params.get('transport') === 'polling' ? ['polling'] : ['polling', 'websocket'];
   const namespace = params.get('namespace') || '/wall';
-  return new self.wallApp.Hub({
-    io: self.io,
+  return new Hub({
+    io: io,
     url: self.location.origin + namespace,
     transports: transport,
     onError: report,

@@ -11,32 +11,39 @@
  * so a Content-Security-Policy of default-src 'self' holds). Query
  * parameters: ?transport=polling forces long-polling, ?shared=0 keeps this
  * tab's connection to itself.
+ *
+ * This is the page's one entry module (templates/wall.html); everything
+ * else comes in through the imports below, which resolve under this file's
+ * versioned URL. Nothing is put on the global object.
  */
-(function (app) {
-  'use strict';
 
-  const root = document.getElementById('wall');
-  if (!root) return;
+import { connect } from './connection.js';
+import { newClientId } from './post-text.js';
+import { Status } from './status.js';
+import { Feed } from './feed.js';
+import { Composer } from './composer.js';
+import { Outbox } from './outbox.js';
+import { WallSync } from './sync.js';
+import { Announcer } from './announcer.js';
+import { Switcher } from './switcher.js';
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+function $(id) {
+  return document.getElementById(id);
+}
 
-  function limit(value, fallback) {
-    const n = parseInt(value, 10);
-    return Number.isFinite(n) && n > 0 ? n : fallback;
-  }
+function limit(value, fallback) {
+  const n = parseInt(value, 10);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
 
+function start(root) {
   const config = root.dataset;
   const params = new URLSearchParams(self.location.search);
   const wall = config.wall;
   // Identifies this page load in outbox leases.
-  const tabId = app.text.newClientId();
+  const tabId = newClientId();
 
-  const conn = app.connect({
-    workerSrc: config.workerSrc,
-    ioSrc: config.socketioSrc,
-    hubSrc: config.hubSrc,
+  const conn = connect({
     namespace: config.namespace || '/wall',
     transport: params.get('transport') === 'polling' ? 'polling' : 'websocket',
     shared: params.get('shared') !== '0',
@@ -45,7 +52,7 @@
   // falls back to a connection of its own.
   root.dataset.connection = conn.mode;
 
-  const status = new app.Status({
+  const status = new Status({
     online: $('online'),
     status: $('status'),
     text: $('status-text'),
@@ -59,7 +66,7 @@
     status.show(state);
   });
 
-  const feed = new app.Feed({
+  const feed = new Feed({
     list: $('feed'),
     empty: $('empty'),
     onAction: function (action, clientId) {
@@ -76,7 +83,7 @@
     },
   });
 
-  const composer = new app.Composer({
+  const composer = new Composer({
     form: $('post-form'),
     username: $('username'),
     message: $('message'),
@@ -90,7 +97,7 @@
     outbox.add(username, message);
   });
 
-  const outbox = new app.Outbox({
+  const outbox = new Outbox({
     wall: wall,
     conn: conn,
     tabId: tabId,
@@ -114,12 +121,12 @@
     },
   });
 
-  const sync = new app.WallSync({
+  const sync = new WallSync({
     wall: wall,
     conn: conn,
     feed: feed,
     outbox: outbox,
-    announcer: new app.Announcer($('announcer')),
+    announcer: new Announcer($('announcer')),
     onOnline: function (count) {
       status.setOnline(count);
     },
@@ -127,7 +134,7 @@
     olderError: $('older-error'),
   });
 
-  new app.Switcher({
+  new Switcher({
     details: $('switcher'),
     form: $('switch-form'),
     name: $('switch-name'),
@@ -141,4 +148,7 @@
     feed.showPending(entry);
   });
   status.show(conn.state);
-}(self.wallApp));
+}
+
+const root = document.getElementById('wall');
+if (root) start(root);

@@ -1,4 +1,5 @@
-"""The SharedWorker's own duties (issue 4): errors reach the tabs, dead tabs are dropped."""
+"""The SharedWorker's own duties (issue 4): errors reach the tabs, dead tabs are dropped;
+and a tab whose worker cannot start connects by itself."""
 
 import time
 
@@ -15,26 +16,18 @@ pytestmark = pytest.mark.browser
 # the hub's String(msg.wall) throws a TypeError inside the worker's
 # port.onmessage. Resolves with what the port received within a few seconds.
 #
-# The worker is found as connection.js finds it: the same script URL (with
-# the same imports, transport and namespace as the page's #wall data) and
-# the same name, 'wall <transport> <FNV-1a of the URL>'. The first message a
+# The worker is found as the page finds it: by connection.js's own
+# workerFor(), imported from the page's versioned URL (the same module the
+# page runs), for the page's transport and namespace. The first message a
 # hub sends a new client is its state, so 'live' with a session proves that
 # this port joined the running worker and did not start a fresh one.
 PROVOKE = """
 async () => {
+  const entry = document.querySelector('script[type="module"]').src;
+  const { workerFor } = await import(new URL('./connection.js', entry).href);
   const config = document.getElementById('wall').dataset;
-  const url = new URL(config.workerSrc, location.href);
-  url.searchParams.append('import', config.socketioSrc);
-  url.searchParams.append('import', config.hubSrc);
-  url.searchParams.set('transport', 'websocket');
-  url.searchParams.set('namespace', config.namespace || '/wall');
-  let h = 0x811c9dc5;
-  for (let i = 0; i < url.href.length; i++) {
-    h ^= url.href.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  const name = 'wall websocket ' + h.toString(16).padStart(8, '0');
-  const port = new SharedWorker(url.href, { name: name }).port;
+  const worker = workerFor('websocket', config.namespace || '/wall');
+  const port = new SharedWorker(worker.url.href, { type: 'module', name: worker.name }).port;
   const received = [];
   let sent = false;
   await new Promise((resolve) => {
@@ -96,6 +89,37 @@ def test_errors_in_the_worker_reach_every_tabs_console(new_context, server, wall
     here.wait_for_message("after the error", timeout=5_000)
     assert here.status() == "live (WebSocket)"
     assert there.status() == "live (WebSocket)"
+
+
+# As a browser without module workers would: `type: 'module'` is ignored, so
+# the worker runs as a classic script and dies at its first `import`.
+CLASSIC_WORKERS_ONLY = """
+(() => {
+  const Shared = window.SharedWorker;
+  window.SharedWorker = function (url, options) {
+    return new Shared(url, Object.assign({}, options, { type: 'classic' }));
+  };
+})();
+"""
+
+
+def test_a_worker_that_cannot_start_leaves_the_tab_a_connection_of_its_own(new_context, server, wall_name):
+    context = new_context()
+    context.add_init_script(CLASSIC_WORKERS_ONLY)
+    page = context.new_page()
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.goto("%s/w/%s" % (server.url, wall_name))
+    tab = WallPage(page).wait_live()
+    assert page.get_attribute("#wall", "data-connection") == "own"
+    assert any("the shared worker failed to start; connecting from this tab instead" in w
+               for w in warnings), warnings
+    # The tab's own hub starts on long-polling and upgrades.
+    tab.expect_status("live (WebSocket)")
+    tab.post("sent without the worker")
+    tab.wait_for_message("sent without the worker")
+    seed(server, wall_name, ["and received"])
+    tab.wait_for_message("and received", timeout=5_000)
 
 
 def online(server):
