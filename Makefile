@@ -7,7 +7,7 @@ PORT ?= 5000
 
 N ?= 3
 
-.PHONY: run test test-js cluster bench venv dev clean
+.PHONY: run test test-js lint format cluster bench venv dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,19 @@ dev: $(VENV)/.dev
 run: venv
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python app.py
 
-## Run the whole test suite: the front end's unit tests, then pytest.
-test: dev test-js
+## Run the whole test suite: lint, the front end's unit tests, then pytest.
+test: dev lint test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## ruff check and ruff format --check on the whole tree (settings in pyproject.toml).
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Rewrite the tree as ruff format wants it.
+format: dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ## The front end's unit tests alone: Node's built-in runner, no npm packages.
 test-js:

@@ -24,11 +24,23 @@ def _fmt(v, metric):
 
 def table(before, after, server="wall"):
     rows_b = {(s, m): (better, vals) for s, m, better, vals in report.summary_rows(before)}
-    rows_a = ({(s, m): (better, vals) for s, m, better, vals in report.summary_rows(after)}
-              if after else {})
+    rows_a = (
+        {(s, m): (better, vals) for s, m, better, vals in report.summary_rows(after)}
+        if after
+        else {}
+    )
     keys = list(rows_b) + [k for k in rows_a if k not in rows_b]
-    header = ["scenario", "metric", "better", "Node (before run)", "wall before", "before/Node",
-              "Node (after run)", "wall after", "after/Node"]
+    header = [
+        "scenario",
+        "metric",
+        "better",
+        "Node (before run)",
+        "wall before",
+        "before/Node",
+        "Node (after run)",
+        "wall after",
+        "after/Node",
+    ]
     out = [report._row(header), report._row(["---"] * len(header))]
     for key in keys:
         better, vb = rows_b.get(key, (None, {}))
@@ -40,9 +52,21 @@ def table(before, after, server="wall"):
         def ratio(a, b):
             return "-" if isinstance(a, str) or isinstance(b, str) else report._ratio(a, b)
 
-        out.append(report._row([key[0], key[1], better, _fmt(nb, key[1]), _fmt(wb, key[1]),
-                                ratio(wb, nb), _fmt(na, key[1]), _fmt(wa, key[1]),
-                                ratio(wa, na) if after else "-"]))
+        out.append(
+            report._row(
+                [
+                    key[0],
+                    key[1],
+                    better,
+                    _fmt(nb, key[1]),
+                    _fmt(wb, key[1]),
+                    ratio(wb, nb),
+                    _fmt(na, key[1]),
+                    _fmt(wa, key[1]),
+                    ratio(wa, na) if after else "-",
+                ]
+            )
+        )
     return "\n".join(out) + "\n"
 
 

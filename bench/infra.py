@@ -173,9 +173,16 @@ class Usage:
                 rss, hwm = proc_mem(pid)
                 w0, w1 = self.wait0.get(pid), proc_wait(pid)
                 waited = (w1 - w0) if (w0 is not None and w1 is not None) else 0.0
-                per.append({"pid": pid, "cpu_s": used, "core_pct": 100 * used / elapsed,
-                            "runq_wait_pct": 100 * waited / elapsed,
-                            "rss": rss, "rss_peak": hwm})
+                per.append(
+                    {
+                        "pid": pid,
+                        "cpu_s": used,
+                        "core_pct": 100 * used / elapsed,
+                        "runq_wait_pct": 100 * waited / elapsed,
+                        "rss": rss,
+                        "rss_peak": hwm,
+                    }
+                )
                 ours += used
             out["groups"][name] = {
                 "cpu_s": sum(p["cpu_s"] for p in per),
@@ -203,16 +210,26 @@ class Redis(RedisProcess):
     """A dedicated redis-server on a free port, no persistence (deploy/launch.py)."""
 
     def __init__(self, logdir):
-        super().__init__(os.path.join(logdir, "redis"), persist=False, binary=redis_binary(),
-                         args=["--maxclients", "20000", "--protected-mode", "no"])
+        super().__init__(
+            os.path.join(logdir, "redis"),
+            persist=False,
+            binary=redis_binary(),
+            args=["--maxclients", "20000", "--protected-mode", "no"],
+        )
         try:
             self.start()
         except RuntimeError as exc:
             raise BenchError("redis-server did not start: %s" % exc) from None
         _track(self.process)
         info = self.command("INFO", "server") or ""
-        self.version = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                             if line.startswith("redis_version:")), "?")
+        self.version = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in info.splitlines()
+                if line.startswith("redis_version:")
+            ),
+            "?",
+        )
 
     def command(self, *args):
         """One command over a raw socket (no client library needed); the reply as text."""
@@ -297,15 +314,23 @@ class Server:
             full_env["SECRET_KEY"] = "bench-" + os.urandom(16).hex()
             full_env.update(self.env)
             self.launched = AppProcess(
-                self.port, full_env, self.logpath, root=wall_dir, python=VENV_PYTHON,
+                self.port,
+                full_env,
+                self.logpath,
+                root=wall_dir,
+                python=VENV_PYTHON,
                 script=PUBSUB_SCRIPT if kind == "wall-pubsub" else None,
             )
         elif kind == "node":
             full_env.update(PORT=str(self.port), HOST="127.0.0.1", **self.env)
-            self.launched = Process([shutil.which("node") or "node",
-                                     os.path.join(NODE_PEER, "server.js")],
-                                    NODE_PEER, full_env, self.logpath, self.url + "/healthz",
-                                    name=self.name)
+            self.launched = Process(
+                [shutil.which("node") or "node", os.path.join(NODE_PEER, "server.js")],
+                NODE_PEER,
+                full_env,
+                self.logpath,
+                self.url + "/healthz",
+                name=self.name,
+            )
         else:
             raise ValueError(kind)
         try:
@@ -314,8 +339,9 @@ class Server:
             self.launched.wait_ready(timeout=40)
         except RuntimeError as exc:
             self.stop()
-            raise BenchError("%s did not become healthy (see %s): %s"
-                             % (self.name, self.logpath, str(exc)[:300])) from None
+            raise BenchError(
+                "%s did not become healthy (see %s): %s" % (self.name, self.logpath, str(exc)[:300])
+            ) from None
 
     @property
     def pid(self):
@@ -339,12 +365,22 @@ class Worker:
         env["BENCH_CLIENT_DEFLATE"] = "1" if deflate else "0"
         self.name = name
         self.err = open(os.path.join(logdir, "gen-%s.log" % name), "ab")
-        self.proc = _track(subprocess.Popen(
-            [shutil.which("node") or "node", "--max-old-space-size=4096",
-             os.path.join(LOADGEN, "worker.js")],
-            cwd=LOADGEN, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.err, text=True, bufsize=1,
-        ))
+        self.proc = _track(
+            subprocess.Popen(
+                [
+                    shutil.which("node") or "node",
+                    "--max-old-space-size=4096",
+                    os.path.join(LOADGEN, "worker.js"),
+                ],
+                cwd=LOADGEN,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.err,
+                text=True,
+                bufsize=1,
+            )
+        )
         self._replies = queue.Queue()
         self._next = 0
         threading.Thread(target=self._read, daemon=True).start()

@@ -44,9 +44,23 @@ def start(pid, seconds, base):
     out = base + ".txt"
     log = open(base + ".log", "wb")
     proc = subprocess.Popen(
-        [pyspy(), "record", "--pid", str(pid), "--duration", str(int(seconds)),
-         "--rate", str(RATE), "--format", "raw", "--nonblocking", "--output", out],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            pyspy(),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            str(RATE),
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            out,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     return {"proc": proc, "out": out, "base": base, "log": log}
 
@@ -129,18 +143,28 @@ def summarize(path, top=20):
     def table(counter):
         return [{"frame": k, "samples": v, "share": v / total} for k, v in counter.most_common(top)]
 
-    return {"samples": total, "rate": RATE, "self": table(self_time),
-            "lines": table(self_lines), "inclusive": table(inclusive), "areas": table(areas)}
+    return {
+        "samples": total,
+        "rate": RATE,
+        "self": table(self_time),
+        "lines": table(self_lines),
+        "inclusive": table(inclusive),
+        "areas": table(areas),
+    }
 
 
 def markdown(summary):
-    out = ["# Profile of the wall server (py-spy, %d samples at %d Hz, idle excluded)" % (
-        summary["samples"], summary["rate"]), ""]
-    for title, key in (("Self time by area (leaf frame's package)", "areas"),
-                       ("Self time by function", "self"),
-                       ("Self time by line (C calls count on the line that makes them)",
-                        "lines"),
-                       ("Inclusive time by function (on the stack)", "inclusive")):
+    out = [
+        "# Profile of the wall server (py-spy, %d samples at %d Hz, idle excluded)"
+        % (summary["samples"], summary["rate"]),
+        "",
+    ]
+    for title, key in (
+        ("Self time by area (leaf frame's package)", "areas"),
+        ("Self time by function", "self"),
+        ("Self time by line (C calls count on the line that makes them)", "lines"),
+        ("Inclusive time by function (on the stack)", "inclusive"),
+    ):
         out += ["## " + title, "", "| share | function |", "| ---: | --- |"]
         out += ["| %.1f%% | `%s` |" % (100 * r["share"], r["frame"]) for r in summary[key]]
         out.append("")

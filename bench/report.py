@@ -4,7 +4,7 @@ import statistics
 
 from bench import hist
 
-MB = 2 ** 20
+MB = 2**20
 
 
 def _f(v, digits=1, unit=""):
@@ -34,27 +34,48 @@ def one_line(rec):
     if sc in ("fanout", "scaleout", "delivery", "deflate", "profile"):
         lat = rec["latency_ms"]
         cpu = rec["cpu"]
-        return ("%s %s: p50 %s p99 %s ms, %s deliveries/s, lost %d, server %s%% of a core "
-                "(%s us/delivery), generator max %s%%%s" % (
-                    sc, rec["server"], _f(lat["p50"]), _f(lat["p99"]),
-                    _f(rec["delivered_per_s"], 0), rec["deliveries"]["lost"],
-                    _f(cpu["server_core_pct"], 0), _f(cpu["server_us_per_delivery"], 0),
-                    _f(cpu["generator_max_core_pct"], 0),
-                    (" [" + _flags(rec) + "]") if rec["flags"] else ""))
+        return (
+            "%s %s: p50 %s p99 %s ms, %s deliveries/s, lost %d, server %s%% of a core "
+            "(%s us/delivery), generator max %s%%%s"
+            % (
+                sc,
+                rec["server"],
+                _f(lat["p50"]),
+                _f(lat["p99"]),
+                _f(rec["delivered_per_s"], 0),
+                rec["deliveries"]["lost"],
+                _f(cpu["server_core_pct"], 0),
+                _f(cpu["server_us_per_delivery"], 0),
+                _f(cpu["generator_max_core_pct"], 0),
+                (" [" + _flags(rec) + "]") if rec["flags"] else "",
+            )
+        )
     if sc in ("ceiling", "scaleout-ceiling"):
         return "%s %s x%d: %s posts/s (first failing %s)%s" % (
-            sc, rec["server"], rec["params"]["procs"], _f(rec["ceiling_rate"], 2),
-            _f(rec["first_failing_rate"], 2), (" [" + _flags(rec) + "]") if rec["flags"] else "")
+            sc,
+            rec["server"],
+            rec["params"]["procs"],
+            _f(rec["ceiling_rate"], 2),
+            _f(rec["first_failing_rate"], 2),
+            (" [" + _flags(rec) + "]") if rec["flags"] else "",
+        )
     if sc == "ingest":
         return "ingest %s: %s acked posts/s, ack p50 %s p99 %s ms, server %s%% of a core%s" % (
-            rec["server"], _f(rec["posts_per_s"], 0), _f(rec["ack_ms"]["p50"]),
-            _f(rec["ack_ms"]["p99"]), _f(rec["cpu"]["server_core_pct"], 0),
-            (" [" + _flags(rec) + "]") if rec["flags"] else "")
+            rec["server"],
+            _f(rec["posts_per_s"], 0),
+            _f(rec["ack_ms"]["p50"]),
+            _f(rec["ack_ms"]["p99"]),
+            _f(rec["cpu"]["server_core_pct"], 0),
+            (" [" + _flags(rec) + "]") if rec["flags"] else "",
+        )
     if sc == "connections":
         return "connections %s: held %d, %s kB each (marginal %s)%s" % (
-            rec["server"], rec["held"], _f(rec["kb_per_connection"]),
+            rec["server"],
+            rec["held"],
+            _f(rec["kb_per_connection"]),
             _f(rec["kb_per_connection_marginal"]),
-            (" [" + _flags(rec) + "]") if rec["flags"] else "")
+            (" [" + _flags(rec) + "]") if rec["flags"] else "",
+        )
     return "%s %s" % (sc, rec["server"])
 
 
@@ -64,8 +85,11 @@ def _by(records, scenario):
 
 def _get(records, scenario, server, **params):
     for r in records:
-        if r["scenario"] == scenario and r["server"] == server and all(
-                r["params"].get(k) == v for k, v in params.items()):
+        if (
+            r["scenario"] == scenario
+            and r["server"] == server
+            and all(r["params"].get(k) == v for k, v in params.items())
+        ):
             return r
     return None
 
@@ -103,45 +127,88 @@ def summary_rows(result):
 
     sizes = sorted({r["params"]["subscribers"] for r in _by(recs, "fanout")})
     for size in sizes:
-        rate = next(r["params"]["rate"] for r in _by(recs, "fanout")
-                    if r["params"]["subscribers"] == size)
+        rate = next(
+            r["params"]["rate"] for r in _by(recs, "fanout") if r["params"]["subscribers"] == size
+        )
         name = "fan-out S=%s, %g posts/s" % ("{:,}".format(size), rate)
+
         def f(s, size=size):
-            return (_get(recs, "fanout", s, subscribers=size))
+            return _get(recs, "fanout", s, subscribers=size)
+
         add(name, "latency p50 (ms)", "lower", lambda r: r["latency_ms"]["p50"], f)
         add(name, "latency p99 (ms)", "lower", lambda r: r["latency_ms"]["p99"], f)
-        add(name, "server CPU per delivery (us)", "lower",
-            lambda r: r["cpu"]["server_us_per_delivery"], f)
+        add(
+            name,
+            "server CPU per delivery (us)",
+            "lower",
+            lambda r: r["cpu"]["server_us_per_delivery"],
+            f,
+        )
         add(name, "lost deliveries", "0", lambda r: r["deliveries"]["lost"], f)
     for r in _by(recs, "ceiling")[:1]:
         size = r["params"]["subscribers"]
-        add("fan-out ceiling S=%s" % "{:,}".format(size),
-            "posts/s with p99 < %g ms" % r["params"]["p99_bound_ms"], "higher",
-            lambda r: r["ceiling_rate"], lambda s: _get(recs, "ceiling", s))
-    add("ingest, %d posting clients" % (_by(recs, "ingest")[0]["params"]["clients"]
-                                        if _by(recs, "ingest") else 0),
-        "acknowledged posts/s", "higher", lambda r: r["posts_per_s"],
-        lambda s: _get(recs, "ingest", s))
-    add("ingest", "ack latency p99 (ms)", "lower", lambda r: r["ack_ms"]["p99"],
-        lambda s: _get(recs, "ingest", s))
-    add("idle connections", "held by one process", "higher", lambda r: r["held"],
-        lambda s: _get(recs, "connections", s))
-    add("idle connections", "server memory per connection (kB)", "lower",
-        lambda r: r["kb_per_connection"], lambda s: _get(recs, "connections", s))
+        add(
+            "fan-out ceiling S=%s" % "{:,}".format(size),
+            "posts/s with p99 < %g ms" % r["params"]["p99_bound_ms"],
+            "higher",
+            lambda r: r["ceiling_rate"],
+            lambda s: _get(recs, "ceiling", s),
+        )
+    add(
+        "ingest, %d posting clients"
+        % (_by(recs, "ingest")[0]["params"]["clients"] if _by(recs, "ingest") else 0),
+        "acknowledged posts/s",
+        "higher",
+        lambda r: r["posts_per_s"],
+        lambda s: _get(recs, "ingest", s),
+    )
+    add(
+        "ingest",
+        "ack latency p99 (ms)",
+        "lower",
+        lambda r: r["ack_ms"]["p99"],
+        lambda s: _get(recs, "ingest", s),
+    )
+    add(
+        "idle connections",
+        "held by one process",
+        "higher",
+        lambda r: r["held"],
+        lambda s: _get(recs, "connections", s),
+    )
+    add(
+        "idle connections",
+        "server memory per connection (kB)",
+        "lower",
+        lambda r: r["kb_per_connection"],
+        lambda s: _get(recs, "connections", s),
+    )
     for procs in (1, 2):
+
         def f(s, procs=procs):
-            return (_get(recs, "scaleout", s, procs=procs))
+            return _get(recs, "scaleout", s, procs=procs)
+
         recs_p = [r for r in _by(recs, "scaleout") if r["params"]["procs"] == procs]
         if recs_p:
             name = "scale-out %d process%s, S=%s, %g posts/s" % (
-                procs, "es" if procs > 1 else "", "{:,}".format(recs_p[0]["params"]["subscribers"]),
-                recs_p[0]["params"]["rate"])
+                procs,
+                "es" if procs > 1 else "",
+                "{:,}".format(recs_p[0]["params"]["subscribers"]),
+                recs_p[0]["params"]["rate"],
+            )
             add(name, "latency p50 (ms)", "lower", lambda r: r["latency_ms"]["p50"], f)
             add(name, "latency p99 (ms)", "lower", lambda r: r["latency_ms"]["p99"], f)
+
         def fc(s, procs=procs):
-            return (_get(recs, "scaleout-ceiling", s, procs=procs))
-        add("scale-out %d process%s" % (procs, "es" if procs > 1 else ""),
-            "ceiling posts/s (p99 < 100 ms)", "higher", lambda r: r["ceiling_rate"], fc)
+            return _get(recs, "scaleout-ceiling", s, procs=procs)
+
+        add(
+            "scale-out %d process%s" % (procs, "es" if procs > 1 else ""),
+            "ceiling posts/s (p99 < 100 ms)",
+            "higher",
+            lambda r: r["ceiling_rate"],
+            fc,
+        )
     return rows
 
 
@@ -151,35 +218,57 @@ def markdown(result):
     servers = _servers(result)
     others = [n for n in servers if n != "node"]
     out = []
-    out.append("# Wall benchmark %s (%s run)" % (meta["stamp"], "quick" if meta["quick"] else "full"))
+    out.append(
+        "# Wall benchmark %s (%s run)" % (meta["stamp"], "quick" if meta["quick"] else "full")
+    )
     out.append("")
-    out.append("Machine: %s, %d cores, %s GB; Linux %s; Python %s, Node %s; Redis %s. "
-               "Repository at %s. Clients offer permessage-deflate: %s. Run took %.0f s." % (
-                   meta["cpu"], meta["cores"], meta["mem_gb"], meta["kernel"], meta["python"],
-                   meta["node"], meta["redis"], meta["git"],
-                   "yes" if meta["client_deflate"] else "no", meta.get("duration_s", 0)))
+    out.append(
+        "Machine: %s, %d cores, %s GB; Linux %s; Python %s, Node %s; Redis %s. "
+        "Repository at %s. Clients offer permessage-deflate: %s. Run took %.0f s."
+        % (
+            meta["cpu"],
+            meta["cores"],
+            meta["mem_gb"],
+            meta["kernel"],
+            meta["python"],
+            meta["node"],
+            meta["redis"],
+            meta["git"],
+            "yes" if meta["client_deflate"] else "no",
+            meta.get("duration_s", 0),
+        )
+    )
     noise = _noise(recs)
     if noise:
         out.append("")
-        out.append("Other load on the machine during the measurements (CPU not used by the "
-                   "benchmark's processes, in %% of one core): median %.0f%%, max %.0f%%; "
-                   "load average %.2f at the start, %.2f at the end." % (
-                       noise[0], noise[1], meta["loadavg_start"][0], meta["loadavg_end"][0]))
+        out.append(
+            "Other load on the machine during the measurements (CPU not used by the "
+            "benchmark's processes, in %% of one core): median %.0f%%, max %.0f%%; "
+            "load average %.2f at the start, %.2f at the end."
+            % (noise[0], noise[1], meta["loadavg_start"][0], meta["loadavg_end"][0])
+        )
     out.append("")
-    header = ["scenario", "metric", "better"] + servers + ["%s/node" % o for o in others
-                                                          if "node" in servers]
+    header = (
+        ["scenario", "metric", "better"]
+        + servers
+        + ["%s/node" % o for o in others if "node" in servers]
+    )
     rows = []
     for scenario, metric, better, values in summary_rows(result):
         row = [scenario, metric, better]
         for s in servers:
             v = values.get(s)
-            row.append(v if isinstance(v, str) else _f(v, 0 if metric.startswith("lost") or
-                                                       "held" in metric else 1))
+            row.append(
+                v
+                if isinstance(v, str)
+                else _f(v, 0 if metric.startswith("lost") or "held" in metric else 1)
+            )
         if "node" in servers:
             for o in others:
                 a, b = values.get(o), values.get("node")
-                row.append(_ratio(a, b) if not isinstance(a, str) and not isinstance(b, str)
-                           else "-")
+                row.append(
+                    _ratio(a, b) if not isinstance(a, str) and not isinstance(b, str) else "-"
+                )
         rows.append(row)
     if rows:
         out += ["## Summary", "", _table(header, rows)]
@@ -192,13 +281,17 @@ def markdown(result):
 
     if _by(recs, "deflate"):
         out.append("")
-        out.append("## Clients that offer permessage-deflate vs clients that do not "
-                   "(the wall, eventlet)")
+        out.append(
+            "## Clients that offer permessage-deflate vs clients that do not (the wall, eventlet)"
+        )
         out.append("")
         out.append(_deflate_table(recs))
 
-    for title, scenario in (("Fan-out", "fanout"), ("Scale-out", "scaleout"),
-                            ("Profile run", "profile")):
+    for title, scenario in (
+        ("Fan-out", "fanout"),
+        ("Scale-out", "scaleout"),
+        ("Profile run", "profile"),
+    ):
         rs = _by(recs, scenario)
         if rs:
             out.append("")
@@ -209,9 +302,13 @@ def markdown(result):
         rs = _by(recs, scenario)
         if rs:
             out.append("")
-            out.append("## %s search (p99 bound %g ms)" % (
-                "Fan-out ceiling" if scenario == "ceiling" else "Scale-out ceiling",
-                rs[0]["params"]["p99_bound_ms"]))
+            out.append(
+                "## %s search (p99 bound %g ms)"
+                % (
+                    "Fan-out ceiling" if scenario == "ceiling" else "Scale-out ceiling",
+                    rs[0]["params"]["p99_bound_ms"],
+                )
+            )
             out.append("")
             out.append(_ceiling_table(rs))
     if _by(recs, "ingest"):
@@ -229,19 +326,31 @@ def markdown(result):
         if not prof:
             continue
         out.append("")
-        out.append("## Profile of the wall: %s (py-spy, %d samples, idle excluded; files %s)" % (
-            "fan-out S=%s at %g posts/s" % ("{:,}".format(r["params"]["subscribers"]),
-                                            r["params"]["rate"])
-            if r["scenario"] == "profile" else
-            "ingest, %d posting clients" % r["params"]["clients"],
-            prof["samples"], ", ".join(prof.get("files", []))))
+        out.append(
+            "## Profile of the wall: %s (py-spy, %d samples, idle excluded; files %s)"
+            % (
+                "fan-out S=%s at %g posts/s"
+                % ("{:,}".format(r["params"]["subscribers"]), r["params"]["rate"])
+                if r["scenario"] == "profile"
+                else "ingest, %d posting clients" % r["params"]["clients"],
+                prof["samples"],
+                ", ".join(prof.get("files", [])),
+            )
+        )
         out.append("")
-        out.append(_table(["share", "self time by area"],
-                          [["%.1f%%" % (100 * a["share"]), a["frame"]] for a in prof["areas"][:8]]))
+        out.append(
+            _table(
+                ["share", "self time by area"],
+                [["%.1f%%" % (100 * a["share"]), a["frame"]] for a in prof["areas"][:8]],
+            )
+        )
         out.append("")
-        out.append(_table(["share", "self time by function"],
-                          [["%.1f%%" % (100 * a["share"]), "`%s`" % a["frame"]]
-                           for a in prof["self"][:12]]))
+        out.append(
+            _table(
+                ["share", "self time by function"],
+                [["%.1f%%" % (100 * a["share"]), "`%s`" % a["frame"]] for a in prof["self"][:12]],
+            )
+        )
     if result.get("errors"):
         out.append("")
         out.append("## Errors")
@@ -249,11 +358,13 @@ def markdown(result):
         for e in result["errors"]:
             out.append("- %s: %s" % (e["scenario"], e["error"]))
     out.append("")
-    out.append("Latency is post -> delivery, from the poster's send to the subscriber's receipt "
-               "(both timed with CLOCK_MONOTONIC), over every delivery of the measured window. "
-               "CPU is user+sys from /proc over the measured window (posting and draining); "
-               "\"others\" is CPU used on the machine by processes that are not the "
-               "benchmark's. A generator process above %d%% of a core is flagged." % 90)
+    out.append(
+        "Latency is post -> delivery, from the poster's send to the subscriber's receipt "
+        "(both timed with CLOCK_MONOTONIC), over every delivery of the measured window. "
+        "CPU is user+sys from /proc over the measured window (posting and draining); "
+        '"others" is CPU used on the machine by processes that are not the '
+        "benchmark's. A generator process above %d%% of a core is flagged." % 90
+    )
     return "\n".join(out) + "\n"
 
 
@@ -270,29 +381,62 @@ def _noise(recs):
 
 
 def _fanout_table(rs):
-    header = ["server", "procs", "S", "posts/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-              "deliveries/s", "lost", "server CPU %", "us/delivery", "server RSS MB",
-              "kB/subscriber", "Redis CPU %", "generator CPU % (max proc)", "others %",
-              "server waited for a CPU %", "flags"]
+    header = [
+        "server",
+        "procs",
+        "S",
+        "posts/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "deliveries/s",
+        "lost",
+        "server CPU %",
+        "us/delivery",
+        "server RSS MB",
+        "kB/subscriber",
+        "Redis CPU %",
+        "generator CPU % (max proc)",
+        "others %",
+        "server waited for a CPU %",
+        "flags",
+    ]
     rows = []
     for r in rs:
         p = r["params"]
         if r.get("skipped"):
-            rows.append([r["server"], p.get("procs", 1), p["subscribers"], p.get("rate", "-")]
-                        + ["-"] * 14 + [_flags(r)])
+            rows.append(
+                [r["server"], p.get("procs", 1), p["subscribers"], p.get("rate", "-")]
+                + ["-"] * 14
+                + [_flags(r)]
+            )
             continue
         lat, cpu = r["latency_ms"], r["cpu"]
-        rows.append([
-            r["server"], p.get("procs", 1), "{:,}".format(p["subscribers"]), _f(r["rate"]),
-            _f(lat["p50"]), _f(lat["p95"]), _f(lat["p99"]), _f(lat["max"]),
-            _f(r["delivered_per_s"], 0), r["deliveries"]["lost"],
-            _f(cpu["server_core_pct"], 0), _f(cpu["server_us_per_delivery"]),
-            _f(r["server_rss"] / MB, 0), _f(r.get("kb_per_subscriber"), 0),
-            _f(cpu["redis_core_pct"], 1),
-            "%s (%s)" % (_f(cpu["generator_core_pct"], 0), _f(cpu["generator_max_core_pct"], 0)),
-            _f(r["machine"]["others_core_pct"], 0), _f(cpu.get("server_runq_wait_pct"), 0),
-            _flags(r),
-        ])
+        rows.append(
+            [
+                r["server"],
+                p.get("procs", 1),
+                "{:,}".format(p["subscribers"]),
+                _f(r["rate"]),
+                _f(lat["p50"]),
+                _f(lat["p95"]),
+                _f(lat["p99"]),
+                _f(lat["max"]),
+                _f(r["delivered_per_s"], 0),
+                r["deliveries"]["lost"],
+                _f(cpu["server_core_pct"], 0),
+                _f(cpu["server_us_per_delivery"]),
+                _f(r["server_rss"] / MB, 0),
+                _f(r.get("kb_per_subscriber"), 0),
+                _f(cpu["redis_core_pct"], 1),
+                "%s (%s)"
+                % (_f(cpu["generator_core_pct"], 0), _f(cpu["generator_max_core_pct"], 0)),
+                _f(r["machine"]["others_core_pct"], 0),
+                _f(cpu.get("server_runq_wait_pct"), 0),
+                _flags(r),
+            ]
+        )
     if not any(r.get("cpu", {}).get("server_runq_wait_pct") is not None for r in rs):
         i = header.index("server waited for a CPU %")  # not measured by older runs
         header.pop(i)
@@ -302,106 +446,223 @@ def _fanout_table(rs):
 
 
 def _ceiling_table(rs):
-    header = ["server", "procs", "S", "ceiling posts/s", "first failing", "trials (posts/s: p99 ms)",
-              "at ceiling: server CPU %", "us/delivery", "flags"]
+    header = [
+        "server",
+        "procs",
+        "S",
+        "ceiling posts/s",
+        "first failing",
+        "trials (posts/s: p99 ms)",
+        "at ceiling: server CPU %",
+        "us/delivery",
+        "flags",
+    ]
     rows = []
     for r in rs:
         p = r["params"]
         if r.get("skipped"):
-            rows.append([r["server"], p["procs"], p["subscribers"], "-", "-", "-", "-", "-",
-                         _flags(r)])
+            rows.append(
+                [r["server"], p["procs"], p["subscribers"], "-", "-", "-", "-", "-", _flags(r)]
+            )
             continue
-        trials = ", ".join("%g: %s%s" % (s["rate"], _f(s["latency_ms"]["p99"], 0),
-                                         "" if s["passed"] else "x") for s in r["steps"])
+        trials = ", ".join(
+            "%g: %s%s" % (s["rate"], _f(s["latency_ms"]["p99"], 0), "" if s["passed"] else "x")
+            for s in r["steps"]
+        )
         best = r.get("at_ceiling")
-        rows.append([r["server"], p["procs"], "{:,}".format(p["subscribers"]),
-                     _f(r["ceiling_rate"], 2), _f(r["first_failing_rate"], 2), trials,
-                     _f(best["cpu"]["server_core_pct"], 0) if best else "-",
-                     _f(best["cpu"]["server_us_per_delivery"]) if best else "-", _flags(r)])
+        rows.append(
+            [
+                r["server"],
+                p["procs"],
+                "{:,}".format(p["subscribers"]),
+                _f(r["ceiling_rate"], 2),
+                _f(r["first_failing_rate"], 2),
+                trials,
+                _f(best["cpu"]["server_core_pct"], 0) if best else "-",
+                _f(best["cpu"]["server_us_per_delivery"]) if best else "-",
+                _flags(r),
+            ]
+        )
     return _table(header, rows) + "\n\n(x: failed: p99 over the bound, or a delivery missing)"
 
 
 def _ingest_table(rs):
-    header = ["server", "clients", "acked posts/s", "ack p50 ms", "ack p99 ms", "errors",
-              "server CPU %", "us/post", "Redis CPU %", "generator CPU % (max proc)",
-              "server RSS MB", "others %", "flags"]
+    header = [
+        "server",
+        "clients",
+        "acked posts/s",
+        "ack p50 ms",
+        "ack p99 ms",
+        "errors",
+        "server CPU %",
+        "us/post",
+        "Redis CPU %",
+        "generator CPU % (max proc)",
+        "server RSS MB",
+        "others %",
+        "flags",
+    ]
     rows = []
     for r in rs:
         cpu = r["cpu"]
-        rows.append([r["server"], r["params"]["clients"], _f(r["posts_per_s"], 0),
-                     _f(r["ack_ms"]["p50"]), _f(r["ack_ms"]["p99"]), r["errors"],
-                     _f(cpu["server_core_pct"], 0), _f(cpu["server_us_per_post"]),
-                     _f(cpu["redis_core_pct"], 0),
-                     "%s (%s)" % (_f(cpu["generator_core_pct"], 0),
-                                  _f(cpu["generator_max_core_pct"], 0)),
-                     _f(r["server_rss"] / MB, 0), _f(r["machine"]["others_core_pct"], 0),
-                     _flags(r)])
+        rows.append(
+            [
+                r["server"],
+                r["params"]["clients"],
+                _f(r["posts_per_s"], 0),
+                _f(r["ack_ms"]["p50"]),
+                _f(r["ack_ms"]["p99"]),
+                r["errors"],
+                _f(cpu["server_core_pct"], 0),
+                _f(cpu["server_us_per_post"]),
+                _f(cpu["redis_core_pct"], 0),
+                "%s (%s)"
+                % (_f(cpu["generator_core_pct"], 0), _f(cpu["generator_max_core_pct"], 0)),
+                _f(r["server_rss"] / MB, 0),
+                _f(r["machine"]["others_core_pct"], 0),
+                _flags(r),
+            ]
+        )
     return _table(header, rows)
 
 
 def _connections_table(rs):
-    header = ["server", "held", "RSS at start MB", "RSS at each step (held: MB)",
-              "kB per connection", "kB marginal", "connects/s", "flags"]
+    header = [
+        "server",
+        "held",
+        "RSS at start MB",
+        "RSS at each step (held: MB)",
+        "kB per connection",
+        "kB marginal",
+        "connects/s",
+        "flags",
+    ]
     rows = []
     for r in rs:
         steps = ", ".join("%d: %.0f" % (p["held"], p["server_rss"] / MB) for p in r["points"])
         rates = ", ".join(_f(p["connects_per_s"], 0) for p in r["points"])
-        rows.append([r["server"], r["held"], _f(r["base_rss"] / MB, 0), steps,
-                     _f(r["kb_per_connection"]), _f(r["kb_per_connection_marginal"]), rates,
-                     _flags(r)])
+        rows.append(
+            [
+                r["server"],
+                r["held"],
+                _f(r["base_rss"] / MB, 0),
+                steps,
+                _f(r["kb_per_connection"]),
+                _f(r["kb_per_connection_marginal"]),
+                rates,
+                _flags(r),
+            ]
+        )
     return _table(header, rows)
 
 
 def _pair_table(rs, key, labels, first_col):
     """Alternating runs of two variants: each run, the medians, the difference."""
-    header = [first_col, "run", "p50 ms", "p95 ms", "p99 ms", "server CPU %", "us/delivery",
-              "kB/subscriber", "Redis CPU %", "generator CPU % (max proc)", "lost", "others %",
-              "flags"]
+    header = [
+        first_col,
+        "run",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "server CPU %",
+        "us/delivery",
+        "kB/subscriber",
+        "Redis CPU %",
+        "generator CPU % (max proc)",
+        "lost",
+        "others %",
+        "flags",
+    ]
     rows = []
     for r in rs:
         if r.get("skipped"):
             continue
         lat, cpu = r["latency_ms"], r["cpu"]
-        rows.append([labels[r["params"][key]], r["params"]["repeat"] + 1, _f(lat["p50"]),
-                     _f(lat["p95"]), _f(lat["p99"]), _f(cpu["server_core_pct"], 0),
-                     _f(cpu["server_us_per_delivery"]), _f(r.get("kb_per_subscriber"), 0),
-                     _f(cpu["redis_core_pct"]),
-                     "%s (%s)" % (_f(cpu["generator_core_pct"], 0),
-                                  _f(cpu["generator_max_core_pct"], 0)),
-                     r["deliveries"]["lost"], _f(r["machine"]["others_core_pct"], 0), _flags(r)])
+        rows.append(
+            [
+                labels[r["params"][key]],
+                r["params"]["repeat"] + 1,
+                _f(lat["p50"]),
+                _f(lat["p95"]),
+                _f(lat["p99"]),
+                _f(cpu["server_core_pct"], 0),
+                _f(cpu["server_us_per_delivery"]),
+                _f(r.get("kb_per_subscriber"), 0),
+                _f(cpu["redis_core_pct"]),
+                "%s (%s)"
+                % (_f(cpu["generator_core_pct"], 0), _f(cpu["generator_max_core_pct"], 0)),
+                r["deliveries"]["lost"],
+                _f(r["machine"]["others_core_pct"], 0),
+                _flags(r),
+            ]
+        )
     med = {}
     for value, label in labels.items():
         m = [r for r in rs if r["params"][key] == value and not r.get("skipped")]
         if m:
-            med[value] = {k: statistics.median(f(r) for r in m) for k, f in (
-                ("p50", lambda r: r["latency_ms"]["p50"]),
-                ("p99", lambda r: r["latency_ms"]["p99"]),
-                ("us", lambda r: r["cpu"]["server_us_per_delivery"]),
-                ("gen", lambda r: r["cpu"]["generator_core_pct"]))}
-            rows.append([label, "median", _f(med[value]["p50"]), "", _f(med[value]["p99"]), "",
-                         _f(med[value]["us"]), "", "", _f(med[value]["gen"], 0), "", "", ""])
+            med[value] = {
+                k: statistics.median(f(r) for r in m)
+                for k, f in (
+                    ("p50", lambda r: r["latency_ms"]["p50"]),
+                    ("p99", lambda r: r["latency_ms"]["p99"]),
+                    ("us", lambda r: r["cpu"]["server_us_per_delivery"]),
+                    ("gen", lambda r: r["cpu"]["generator_core_pct"]),
+                )
+            }
+            rows.append(
+                [
+                    label,
+                    "median",
+                    _f(med[value]["p50"]),
+                    "",
+                    _f(med[value]["p99"]),
+                    "",
+                    _f(med[value]["us"]),
+                    "",
+                    "",
+                    _f(med[value]["gen"], 0),
+                    "",
+                    "",
+                    "",
+                ]
+            )
     text = _table(header, rows)
     values = list(labels)
     if len(med) == 2:
         a, b = med[values[0]], med[values[1]]
-        text += ("\n\n%s minus %s (medians): p50 %+.1f ms, p99 %+.1f ms, "
-                 "server CPU %+.1f us per delivery (%s)." % (
-                     labels[values[0]], labels[values[1]], a["p50"] - b["p50"],
-                     a["p99"] - b["p99"], a["us"] - b["us"], _ratio(a["us"], b["us"])))
+        text += (
+            "\n\n%s minus %s (medians): p50 %+.1f ms, p99 %+.1f ms, "
+            "server CPU %+.1f us per delivery (%s)."
+            % (
+                labels[values[0]],
+                labels[values[1]],
+                a["p50"] - b["p50"],
+                a["p99"] - b["p99"],
+                a["us"] - b["us"],
+                _ratio(a["us"], b["us"]),
+            )
+        )
     params = rs[0]["params"] if rs else {}
-    text += "\n\nS=%s subscribers, %s posts/s." % ("{:,}".format(params.get("subscribers", 0)),
-                                                   params.get("rate"))
+    text += "\n\nS=%s subscribers, %s posts/s." % (
+        "{:,}".format(params.get("subscribers", 0)),
+        params.get("rate"),
+    )
     return text
 
 
 def _delivery_table(recs):
-    return _pair_table(_by(recs, "delivery"), "delivery",
-                       {"stream": "stream", "pubsub": "pubsub"}, "delivery")
+    return _pair_table(
+        _by(recs, "delivery"), "delivery", {"stream": "stream", "pubsub": "pubsub"}, "delivery"
+    )
 
 
 def _deflate_table(recs):
-    return _pair_table(_by(recs, "deflate"), "client_deflate",
-                       {True: "offered", False: "not offered"}, "permessage-deflate")
+    return _pair_table(
+        _by(recs, "deflate"),
+        "client_deflate",
+        {True: "offered", False: "not offered"},
+        "permessage-deflate",
+    )
 
 
 # -- plots ---------------------------------------------------------------------------
@@ -417,8 +678,12 @@ def plots(result, base):
         return []
     recs = result["records"]
     servers = _servers(result)
-    colors = {"wall": "#d62728", "node": "#1f77b4", "wall-gevent": "#ff7f0e",
-              "wall-pubsub": "#9467bd"}
+    colors = {
+        "wall": "#d62728",
+        "node": "#1f77b4",
+        "wall-gevent": "#ff7f0e",
+        "wall-pubsub": "#9467bd",
+    }
     written = []
 
     def save(fig, name):
@@ -434,16 +699,30 @@ def plots(result, base):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
         width = 0.8 / max(1, len(servers))
         for i, s in enumerate(servers):
-            p50 = [(_get(recs, "fanout", s, subscribers=n) or {}).get("latency_ms", {}).get("p50")
-                   for n in sizes]
-            p99 = [(_get(recs, "fanout", s, subscribers=n) or {}).get("latency_ms", {}).get("p99")
-                   for n in sizes]
+            p50 = [
+                (_get(recs, "fanout", s, subscribers=n) or {}).get("latency_ms", {}).get("p50")
+                for n in sizes
+            ]
+            p99 = [
+                (_get(recs, "fanout", s, subscribers=n) or {}).get("latency_ms", {}).get("p99")
+                for n in sizes
+            ]
             xs = [k + i * width for k in range(len(sizes))]
-            axes[0].bar(xs, [v or 0 for v in p99], width, color=colors.get(s), alpha=0.35,
-                        label="%s p99" % s)
+            axes[0].bar(
+                xs,
+                [v or 0 for v in p99],
+                width,
+                color=colors.get(s),
+                alpha=0.35,
+                label="%s p99" % s,
+            )
             axes[0].bar(xs, [v or 0 for v in p50], width, color=colors.get(s), label="%s p50" % s)
-            cpu = [((_get(recs, "fanout", s, subscribers=n) or {}).get("cpu") or {}).get(
-                "server_us_per_delivery") for n in sizes]
+            cpu = [
+                ((_get(recs, "fanout", s, subscribers=n) or {}).get("cpu") or {}).get(
+                    "server_us_per_delivery"
+                )
+                for n in sizes
+            ]
             axes[1].bar(xs, [v or 0 for v in cpu], width, color=colors.get(s), label=s)
             for x, v in zip(xs, p99):
                 if v is None:
@@ -467,8 +746,13 @@ def plots(result, base):
                 if not r or r.get("skipped") or not r.get("hist"):
                     continue
                 xs, ys = _cdf(r["hist"])
-                ax.plot(xs, ys, styles[k % 4], color=colors.get(s),
-                        label="%s S=%s" % (s, "{:,}".format(n)))
+                ax.plot(
+                    xs,
+                    ys,
+                    styles[k % 4],
+                    color=colors.get(s),
+                    label="%s S=%s" % (s, "{:,}".format(n)),
+                )
         ax.set_xscale("log")
         ax.set_xlabel("post -> delivery latency (ms, log)")
         ax.set_ylabel("fraction of deliveries")
@@ -493,18 +777,24 @@ def plots(result, base):
         ax.set_xticklabels(labels)
         ax.set_yscale("log")
         ax.set_ylabel("post -> delivery latency (ms, log)")
-        ax.set_title("Scale-out: S=%s over 1 or 2 processes at %g posts/s" % (
-            "{:,}".format(scale[0]["params"]["subscribers"]), scale[0]["params"]["rate"]))
+        ax.set_title(
+            "Scale-out: S=%s over 1 or 2 processes at %g posts/s"
+            % ("{:,}".format(scale[0]["params"]["subscribers"]), scale[0]["params"]["rate"])
+        )
         ax.legend(fontsize=8)
         save(fig, "scaleout")
 
-    ceil = [r for r in recs if r["scenario"] in ("ceiling", "scaleout-ceiling")
-            and not r.get("skipped")]
+    ceil = [
+        r for r in recs if r["scenario"] in ("ceiling", "scaleout-ceiling") and not r.get("skipped")
+    ]
     if ceil:
         fig, ax = plt.subplots(figsize=(7.5, 4.5))
         for r in ceil:
-            pts = sorted((s["rate"], s["latency_ms"]["p99"]) for s in r["steps"]
-                         if s["latency_ms"]["p99"] is not None)
+            pts = sorted(
+                (s["rate"], s["latency_ms"]["p99"])
+                for s in r["steps"]
+                if s["latency_ms"]["p99"] is not None
+            )
             if not pts:
                 continue
             best = {}
@@ -513,18 +803,34 @@ def plots(result, base):
             ls = "-" if r["params"]["procs"] == 1 else "--"
             marker = "o" if r["scenario"] == "ceiling" else "s"
             color = colors.get(r["server"])
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker,
-                       alpha=0.35, s=18)
-            ax.plot(sorted(best), [best[k] for k in sorted(best)], ls, marker=marker,
-                    color=color, label="%s x%d%s: %g posts/s" % (
-                        r["server"], r["params"]["procs"],
-                        "" if r["scenario"] == "ceiling" else " (scale-out run)",
-                        r["ceiling_rate"]))
+            ax.scatter(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                color=color,
+                marker=marker,
+                alpha=0.35,
+                s=18,
+            )
+            ax.plot(
+                sorted(best),
+                [best[k] for k in sorted(best)],
+                ls,
+                marker=marker,
+                color=color,
+                label="%s x%d%s: %g posts/s"
+                % (
+                    r["server"],
+                    r["params"]["procs"],
+                    "" if r["scenario"] == "ceiling" else " (scale-out run)",
+                    r["ceiling_rate"],
+                ),
+            )
         ax.axhline(ceil[0]["params"]["p99_bound_ms"], color="grey", lw=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("posts/s to %s subscribers (log)" % "{:,}".format(
-            ceil[0]["params"]["subscribers"]))
+        ax.set_xlabel(
+            "posts/s to %s subscribers (log)" % "{:,}".format(ceil[0]["params"]["subscribers"])
+        )
         ax.set_ylabel("p99 latency (ms, log)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -535,8 +841,9 @@ def plots(result, base):
     ing = _by(recs, "ingest")
     dlv = [r for r in _by(recs, "delivery") if not r.get("skipped")]
     dfl = [r for r in _by(recs, "deflate") if not r.get("skipped")]
-    panels = [p for p in (conns and "conn", ing and "ingest", dlv and "delivery",
-                          dfl and "deflate") if p]
+    panels = [
+        p for p in (conns and "conn", ing and "ingest", dlv and "delivery", dfl and "deflate") if p
+    ]
     if panels:
         fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2))
         axes = [axes] if len(panels) == 1 else list(axes)
@@ -545,8 +852,13 @@ def plots(result, base):
                 for r in conns:
                     xs = [0] + [p["held"] for p in r["points"]]
                     ys = [r["base_rss"] / MB] + [p["server_rss"] / MB for p in r["points"]]
-                    ax.plot(xs, ys, marker="o", color=colors.get(r["server"]),
-                            label="%s (%s kB/conn)" % (r["server"], _f(r["kb_per_connection"])))
+                    ax.plot(
+                        xs,
+                        ys,
+                        marker="o",
+                        color=colors.get(r["server"]),
+                        label="%s (%s kB/conn)" % (r["server"], _f(r["kb_per_connection"])),
+                    )
                 ax.set_xlabel("idle connections held")
                 ax.set_ylabel("server RSS (MB)")
                 ax.set_title("Idle connections")
@@ -554,40 +866,72 @@ def plots(result, base):
                 ax.legend(fontsize=8)
             elif panel == "ingest":
                 names = [r["server"] for r in ing]
-                ax.bar(names, [r["posts_per_s"] for r in ing],
-                       color=[colors.get(n) for n in names])
+                ax.bar(names, [r["posts_per_s"] for r in ing], color=[colors.get(n) for n in names])
                 ax.set_ylabel("acknowledged posts/s")
                 ax.set_title("Ingest, %d posting clients" % ing[0]["params"]["clients"])
             elif panel == "deflate":
                 offers = [True, False]
-                us = [statistics.median(r["cpu"]["server_us_per_delivery"] for r in dfl
-                                        if r["params"]["client_deflate"] == o) for o in offers]
-                kb = [statistics.median(r["kb_per_subscriber"] or 0 for r in dfl
-                                        if r["params"]["client_deflate"] == o) for o in offers]
+                us = [
+                    statistics.median(
+                        r["cpu"]["server_us_per_delivery"]
+                        for r in dfl
+                        if r["params"]["client_deflate"] == o
+                    )
+                    for o in offers
+                ]
+                kb = [
+                    statistics.median(
+                        r["kb_per_subscriber"] or 0
+                        for r in dfl
+                        if r["params"]["client_deflate"] == o
+                    )
+                    for o in offers
+                ]
                 xs = range(2)
-                ax.bar([x - 0.2 for x in xs], us, 0.4, label="server CPU per delivery (us)",
-                       color="#d62728")
-                ax.bar([x + 0.2 for x in xs], kb, 0.4, label="server memory per socket (kB)",
-                       color="#7f7f7f")
+                ax.bar(
+                    [x - 0.2 for x in xs],
+                    us,
+                    0.4,
+                    label="server CPU per delivery (us)",
+                    color="#d62728",
+                )
+                ax.bar(
+                    [x + 0.2 for x in xs],
+                    kb,
+                    0.4,
+                    label="server memory per socket (kB)",
+                    color="#7f7f7f",
+                )
                 ax.set_xticks(list(xs))
                 ax.set_xticklabels(["deflate offered", "not offered"])
-                ax.set_title("The wall and permessage-deflate, S=%s" % "{:,}".format(
-                    dfl[0]["params"]["subscribers"]))
+                ax.set_title(
+                    "The wall and permessage-deflate, S=%s"
+                    % "{:,}".format(dfl[0]["params"]["subscribers"])
+                )
                 ax.legend(fontsize=8)
             else:
                 modes = ["stream", "pubsub"]
-                p50 = [statistics.median(r["latency_ms"]["p50"] for r in dlv
-                                         if r["params"]["delivery"] == m) for m in modes]
-                p99 = [statistics.median(r["latency_ms"]["p99"] for r in dlv
-                                         if r["params"]["delivery"] == m) for m in modes]
+                p50 = [
+                    statistics.median(
+                        r["latency_ms"]["p50"] for r in dlv if r["params"]["delivery"] == m
+                    )
+                    for m in modes
+                ]
+                p99 = [
+                    statistics.median(
+                        r["latency_ms"]["p99"] for r in dlv if r["params"]["delivery"] == m
+                    )
+                    for m in modes
+                ]
                 xs = range(len(modes))
                 ax.bar([x - 0.2 for x in xs], p50, 0.4, label="p50", color="#d62728")
                 ax.bar([x + 0.2 for x in xs], p99, 0.4, label="p99", color="#d62728", alpha=0.4)
                 ax.set_xticks(list(xs))
                 ax.set_xticklabels(["%s delivery" % m for m in modes])
                 ax.set_ylabel("latency (ms)")
-                ax.set_title("Stream vs pub/sub, S=%s" % "{:,}".format(
-                    dlv[0]["params"]["subscribers"]))
+                ax.set_title(
+                    "Stream vs pub/sub, S=%s" % "{:,}".format(dlv[0]["params"]["subscribers"])
+                )
                 ax.legend(fontsize=8)
         save(fig, "ingest-connections-delivery")
     return written

@@ -38,31 +38,31 @@ QUICK_SCENARIOS = ["fanout", "ceiling", "ingest", "connections", "delivery"]
 # Settings of a run; QUICK=1 picks the second column.
 SETTINGS = {
     #                          full                 quick
-    "fanout_sizes":          ([100, 1000, 5000],    [100, 1000]),
-    "fanout_rate":           (5.0,                  5.0),
-    "fanout_seconds":        (10.0,                 2.0),
-    "warmup_seconds":        (2.0,                  1.0),
-    "ceiling_subscribers":   (1000,                 1000),
-    "ceiling_seconds":       (6.0,                  2.0),
-    "ceiling_start":         (1.0,                  1.0),
-    "ceiling_max":           (1024.0,               64.0),
-    "ceiling_bisect":        (3,                    0),
-    "ceiling_min_posts":     (10,                   3),
-    "ceiling_retry":         (True,                 False),
-    "ceiling_p99_ms":        (100.0,                100.0),
-    "ingest_clients":        (50,                   50),
-    "ingest_seconds":        (10.0,                 2.0),
-    "connection_steps":      ([1000, 2000, 5000, 10000], [1000]),
-    "scaleout_subscribers":  (1000,                 1000),
-    "scaleout_seconds":      (10.0,                 3.0),
-    "scaleout_ceiling":      (True,                 False),
-    "delivery_subscribers":  (1000,                 1000),
-    "delivery_rate":         (2.0,                  2.0),
-    "delivery_seconds":      (10.0,                 2.0),
-    "delivery_repeats":      (3,                    1),
-    "deflate_repeats":       (2,                    1),
-    "profile_seconds":       (20.0,                 10.0),
-    "profile_rate":          (5.0,                  5.0),
+    "fanout_sizes": ([100, 1000, 5000], [100, 1000]),
+    "fanout_rate": (5.0, 5.0),
+    "fanout_seconds": (10.0, 2.0),
+    "warmup_seconds": (2.0, 1.0),
+    "ceiling_subscribers": (1000, 1000),
+    "ceiling_seconds": (6.0, 2.0),
+    "ceiling_start": (1.0, 1.0),
+    "ceiling_max": (1024.0, 64.0),
+    "ceiling_bisect": (3, 0),
+    "ceiling_min_posts": (10, 3),
+    "ceiling_retry": (True, False),
+    "ceiling_p99_ms": (100.0, 100.0),
+    "ingest_clients": (50, 50),
+    "ingest_seconds": (10.0, 2.0),
+    "connection_steps": ([1000, 2000, 5000, 10000], [1000]),
+    "scaleout_subscribers": (1000, 1000),
+    "scaleout_seconds": (10.0, 3.0),
+    "scaleout_ceiling": (True, False),
+    "delivery_subscribers": (1000, 1000),
+    "delivery_rate": (2.0, 2.0),
+    "delivery_seconds": (10.0, 2.0),
+    "delivery_repeats": (3, 1),
+    "deflate_repeats": (2, 1),
+    "profile_seconds": (20.0, 10.0),
+    "profile_rate": (5.0, 5.0),
 }
 
 # A server under test: (kind, extra environment).
@@ -128,26 +128,42 @@ class Bench:
     def start(self, contender, procs=1):
         kind, env = CONTENDERS[contender]
         self.redis.flush()
-        return [infra.Server(kind, self.redis.url, self.logdir, env=env,
-                             name="%s-%d" % (contender, i), wall_dir=self.wall_dir)
-                for i in range(procs)]
+        return [
+            infra.Server(
+                kind,
+                self.redis.url,
+                self.logdir,
+                env=env,
+                name="%s-%d" % (contender, i),
+                wall_dir=self.wall_dir,
+            )
+            for i in range(procs)
+        ]
 
     def workers(self, n, prefix, deflate=None):
         deflate = self.deflate if deflate is None else deflate
-        return [infra.Worker(self.logdir, "%s%d" % (prefix, i), deflate=deflate)
-                for i in range(n)]
+        return [infra.Worker(self.logdir, "%s%d" % (prefix, i), deflate=deflate) for i in range(n)]
 
     def record(self, scenario, contender, params, result):
-        rec = {"scenario": scenario, "server": contender, "params": params, **result,
-               "at": time.time()}
+        rec = {
+            "scenario": scenario,
+            "server": contender,
+            "params": params,
+            **result,
+            "at": time.time(),
+        }
         self.records.append(rec)
         return rec
 
     # -- a fan-out session: servers, a poster, subscribers on one wall ---------------
 
     def open_fanout(self, contender, subscribers, procs=1, deflate=None):
-        sess = {"contender": contender, "subscribers": subscribers, "procs": procs,
-                "wall": "bench-%d" % self.next_step()}
+        sess = {
+            "contender": contender,
+            "subscribers": subscribers,
+            "procs": procs,
+            "wall": "bench-%d" % self.next_step(),
+        }
         sess["servers"] = self.start(contender, procs)
         try:
             sess["poster"] = self.workers(1, "poster-", deflate)[0]
@@ -162,9 +178,14 @@ class Bench:
             shares = [subscribers // n + (1 if i < subscribers % n else 0) for i in range(n)]
             t0 = time.monotonic()
             replies = infra.call_all(
-                sess["subs"], "connect", timeout=600,
+                sess["subs"],
+                "connect",
+                timeout=600,
                 args=[{"n": k} for k in shares],
-                urls=urls, wall=sess["wall"], concurrency=50, timeout_ms=10000,
+                urls=urls,
+                wall=sess["wall"],
+                concurrency=50,
+                timeout_ms=10000,
                 max_failures=20,
             )
             sess["connect_seconds"] = time.monotonic() - t0
@@ -193,20 +214,34 @@ class Bench:
         """Post at ``rate`` for ``seconds``; wait for every delivery; measure."""
         step = self.next_step()
         servers = sess["servers"]
-        usage = infra.Usage({
-            "server": [s.pid for s in servers],
-            "redis": [self.redis.pid],
-            "generator": [w.pid for w in sess["subs"]],
-            "poster": [sess["poster"].pid],
-        })
+        usage = infra.Usage(
+            {
+                "server": [s.pid for s in servers],
+                "redis": [self.redis.pid],
+                "generator": [w.pid for w in sess["subs"]],
+                "poster": [sess["poster"].pid],
+            }
+        )
         t0_us = time.monotonic_ns() // 1000
         posted = sess["poster"].call(
-            "post", timeout=seconds + 120, url=servers[0].url, wall=sess["wall"],
-            rate=rate, duration_s=seconds, step=step, pad=MESSAGE_CHARS,
+            "post",
+            timeout=seconds + 120,
+            url=servers[0].url,
+            wall=sess["wall"],
+            rate=rate,
+            duration_s=seconds,
+            step=step,
+            pad=MESSAGE_CHARS,
         )
         drain_ms = 1000 * (drain_s if drain_s is not None else max(10.0, 3 * seconds))
-        drains = infra.call_all(sess["subs"], "drain", timeout=drain_ms / 1000 + 60,
-                                step=step, expected=posted["acked"], timeout_ms=drain_ms)
+        drains = infra.call_all(
+            sess["subs"],
+            "drain",
+            timeout=drain_ms / 1000 + 60,
+            step=step,
+            expected=posted["acked"],
+            timeout_ms=drain_ms,
+        )
         use = usage.stop()
         h = hist.merge(d["hist"] for d in drains)
         lat = hist.summary(h)
@@ -215,8 +250,9 @@ class Bench:
         last_us = max((d["last_us"] for d in drains if d["last_us"]), default=t0_us)
         window = max(1e-6, (last_us - t0_us) / 1e6)
         srv = use["groups"]["server"]
-        gen_max = max(use["groups"]["generator"]["max_core_pct"],
-                      use["groups"]["poster"]["max_core_pct"])
+        gen_max = max(
+            use["groups"]["generator"]["max_core_pct"], use["groups"]["poster"]["max_core_pct"]
+        )
         flags = []
         if gen_max > GEN_SATURATED_PCT:
             flags.append("generator saturated (%.0f%% of a core)" % gen_max)
@@ -242,17 +278,30 @@ class Bench:
             "seconds": seconds,
             "latency_ms": lat,
             "hist": hist.compact(h),
-            "posts": {"sent": posted["sent"], "acked": posted["acked"],
-                      "errors": posted["errors"], "achieved_rate": achieved,
-                      "ack_ms": hist.summary(posted["ack"]), "lag_max_ms": posted["lag_max_ms"]},
-            "deliveries": {"expected": expected, "unique": unique, "lost": lost,
-                           "dups": dups, "order_violations": order, "dropped": dropped},
+            "posts": {
+                "sent": posted["sent"],
+                "acked": posted["acked"],
+                "errors": posted["errors"],
+                "achieved_rate": achieved,
+                "ack_ms": hist.summary(posted["ack"]),
+                "lag_max_ms": posted["lag_max_ms"],
+            },
+            "deliveries": {
+                "expected": expected,
+                "unique": unique,
+                "lost": lost,
+                "dups": dups,
+                "order_violations": order,
+                "dropped": dropped,
+            },
             "delivered_per_s": unique / window,
             "cpu": _cpu(use, unique),
             "server_rss": srv["rss"],
             "server_rss_peak": sum(p["rss_peak"] or 0 for p in srv["procs"]),
-            "machine": {"others_core_pct": use["others_core_pct"],
-                        "busy_pct": use["machine_busy_pct"]},
+            "machine": {
+                "others_core_pct": use["others_core_pct"],
+                "busy_pct": use["machine_busy_pct"],
+            },
             "flags": flags,
             "passed": None,
         }
@@ -263,8 +312,10 @@ class Bench:
         rate = self.s["fanout_rate"]
         for size in self.s["fanout_sizes"]:
             for contender in self.order(self.servers):
-                log("fanout S=%d %s: %.1f posts/s for %.0f s" % (size, contender, rate,
-                                                                  self.s["fanout_seconds"]))
+                log(
+                    "fanout S=%d %s: %.1f posts/s for %.0f s"
+                    % (size, contender, rate, self.s["fanout_seconds"])
+                )
                 params = {"subscribers": size, "rate": rate}
                 sess = self.open_fanout(contender, size)
                 try:
@@ -301,9 +352,16 @@ class Bench:
                 ok = lat["p99"] is not None and lat["p99"] < bound and not serious
                 res["passed"] = ok
                 steps.append(res)
-                log("    %-8s %7.2f posts/s: p99 %s ms %s%s" % (
-                    contender, rate, _fmt(lat["p99"]), "pass" if ok else "FAIL",
-                    (" [" + "; ".join(res["flags"]) + "]") if res["flags"] else ""))
+                log(
+                    "    %-8s %7.2f posts/s: p99 %s ms %s%s"
+                    % (
+                        contender,
+                        rate,
+                        _fmt(lat["p99"]),
+                        "pass" if ok else "FAIL",
+                        (" [" + "; ".join(res["flags"]) + "]") if res["flags"] else "",
+                    )
+                )
                 if res["deliveries"]["lost"]:
                     # a backlog is still flowing: start afresh for the next trial
                     self.close_fanout(sess)
@@ -370,19 +428,44 @@ class Bench:
             posters = self.workers(2, "ingest-")
             try:
                 shares = [clients // 2 + clients % 2, clients // 2]
-                replies = infra.call_all(posters, "connect", timeout=120,
-                                         args=[{"n": k} for k in shares],
-                                         urls=[servers[0].url], role="poster", concurrency=25)
+                replies = infra.call_all(
+                    posters,
+                    "connect",
+                    timeout=120,
+                    args=[{"n": k} for k in shares],
+                    urls=[servers[0].url],
+                    role="poster",
+                    concurrency=25,
+                )
                 if sum(r["failed"] for r in replies):
                     raise BenchError("ingest posters could not connect: %s" % replies)
                 wall = "ingest-%d" % self.next_step()
-                infra.call_all(posters, "ingest", timeout=120, url=servers[0].url, wall=wall,
-                               duration_s=self.s["warmup_seconds"], step=0)
-                usage = infra.Usage({"server": [servers[0].pid], "redis": [self.redis.pid],
-                                     "generator": [w.pid for w in posters]})
-                replies = infra.call_all(posters, "ingest", timeout=seconds + 120,
-                                         url=servers[0].url, wall=wall, duration_s=seconds,
-                                         step=self.next_step(), pad=MESSAGE_CHARS)
+                infra.call_all(
+                    posters,
+                    "ingest",
+                    timeout=120,
+                    url=servers[0].url,
+                    wall=wall,
+                    duration_s=self.s["warmup_seconds"],
+                    step=0,
+                )
+                usage = infra.Usage(
+                    {
+                        "server": [servers[0].pid],
+                        "redis": [self.redis.pid],
+                        "generator": [w.pid for w in posters],
+                    }
+                )
+                replies = infra.call_all(
+                    posters,
+                    "ingest",
+                    timeout=seconds + 120,
+                    url=servers[0].url,
+                    wall=wall,
+                    duration_s=seconds,
+                    step=self.next_step(),
+                    pad=MESSAGE_CHARS,
+                )
                 use = usage.stop()
                 acked = sum(r["acked_in_window"] for r in replies)
                 errors = sum(r["errors"] for r in replies)
@@ -392,8 +475,10 @@ class Bench:
                 if gen_max > GEN_SATURATED_PCT:
                     flags.append("generator saturated (%.0f%% of a core)" % gen_max)
                 if errors:
-                    flags.append("%d posts refused: %s" % (
-                        errors, _merge_counts(r["error_kinds"] for r in replies)))
+                    flags.append(
+                        "%d posts refused: %s"
+                        % (errors, _merge_counts(r["error_kinds"] for r in replies))
+                    )
                 res = {
                     "posts_per_s": acked / seconds,
                     "acked": acked,
@@ -402,12 +487,15 @@ class Bench:
                     "hist": hist.compact(ack),
                     "cpu": _cpu(use, acked, per="post"),
                     "server_rss": use["groups"]["server"]["rss"],
-                    "machine": {"others_core_pct": use["others_core_pct"],
-                                "busy_pct": use["machine_busy_pct"]},
+                    "machine": {
+                        "others_core_pct": use["others_core_pct"],
+                        "busy_pct": use["machine_busy_pct"],
+                    },
                     "flags": flags,
                 }
-                rec = self.record("ingest", contender, {"clients": clients, "seconds": seconds},
-                                  res)
+                rec = self.record(
+                    "ingest", contender, {"clients": clients, "seconds": seconds}, res
+                )
             finally:
                 for w in posters:
                     w.stop()
@@ -434,11 +522,20 @@ class Bench:
                     n = len(gens)
                     shares = [add // n + (1 if i < add % n else 0) for i in range(n)]
                     t0 = time.monotonic()
-                    usage = infra.Usage({"server": [server.pid], "generator": [w.pid for w in gens]})
-                    replies = infra.call_all(gens, "connect", timeout=900,
-                                             args=[{"n": k} for k in shares],
-                                             urls=[server.url], wall=wall, concurrency=25,
-                                             timeout_ms=30000, max_failures=20)
+                    usage = infra.Usage(
+                        {"server": [server.pid], "generator": [w.pid for w in gens]}
+                    )
+                    replies = infra.call_all(
+                        gens,
+                        "connect",
+                        timeout=900,
+                        args=[{"n": k} for k in shares],
+                        urls=[server.url],
+                        wall=wall,
+                        concurrency=25,
+                        timeout_ms=30000,
+                        max_failures=20,
+                    )
                     took = time.monotonic() - t0
                     time.sleep(2.0)  # let memory settle
                     use = usage.stop()
@@ -449,21 +546,35 @@ class Bench:
                     dropped = _merge_counts(s["dropped"] for s in stats)
                     alive = held - sum(dropped.values())
                     rss = infra.proc_mem(server.pid)[0]
-                    point = {"target": target, "held": alive, "failed": failed,
-                             "errors": _merge_counts(r["errors"] for r in replies),
-                             "dropped": dropped, "connect_seconds": took,
-                             "connects_per_s": ok / took if took else None,
-                             "server_rss": rss, "server_alive": server.alive(),
-                             "server_cpu_s": use["groups"]["server"]["cpu_s"],
-                             "generator_max_core_pct": use["groups"]["generator"]["max_core_pct"],
-                             "others_core_pct": use["others_core_pct"]}
+                    point = {
+                        "target": target,
+                        "held": alive,
+                        "failed": failed,
+                        "errors": _merge_counts(r["errors"] for r in replies),
+                        "dropped": dropped,
+                        "connect_seconds": took,
+                        "connects_per_s": ok / took if took else None,
+                        "server_rss": rss,
+                        "server_alive": server.alive(),
+                        "server_cpu_s": use["groups"]["server"]["cpu_s"],
+                        "generator_max_core_pct": use["groups"]["generator"]["max_core_pct"],
+                        "others_core_pct": use["others_core_pct"],
+                    }
                     points.append(point)
-                    log("    %-8s target %5d: held %5d, failed %d %s, RSS %.0f MB" % (
-                        contender, target, alive, failed, point["errors"] or "", rss / 2**20))
+                    log(
+                        "    %-8s target %5d: held %5d, failed %d %s, RSS %.0f MB"
+                        % (contender, target, alive, failed, point["errors"] or "", rss / 2**20)
+                    )
                     if failed or dropped or not server.alive():
-                        flags.append("stopped at %d: %d failed (%s)%s" % (
-                            target, failed, point["errors"],
-                            ", dropped %s" % dropped if dropped else ""))
+                        flags.append(
+                            "stopped at %d: %d failed (%s)%s"
+                            % (
+                                target,
+                                failed,
+                                point["errors"],
+                                ", dropped %s" % dropped if dropped else "",
+                            )
+                        )
                         break
                 best = max(points, key=lambda p: p["held"])
                 full = [p for p in points if not p["failed"]]
@@ -472,8 +583,9 @@ class Bench:
                     "held": best["held"],
                     "base_rss": base_rss,
                     "points": points,
-                    "kb_per_connection": ((top["server_rss"] - base_rss) / top["held"] / 1024
-                                          if top["held"] else None),
+                    "kb_per_connection": (
+                        (top["server_rss"] - base_rss) / top["held"] / 1024 if top["held"] else None
+                    ),
                     "kb_per_connection_marginal": _slope_kb(full) if len(full) > 1 else None,
                     "flags": flags,
                 }
@@ -518,10 +630,16 @@ class Bench:
         rate = self.s["delivery_rate"]
         for rep in range(self.s["delivery_repeats"]):
             for contender in self.order(["wall", "wall-pubsub"]):
-                log("delivery %s (%d/%d): S=%d at %.1f posts/s" % (
-                    contender, rep + 1, self.s["delivery_repeats"], size, rate))
-                params = {"subscribers": size, "rate": rate, "repeat": rep,
-                          "delivery": "pubsub" if contender.endswith("pubsub") else "stream"}
+                log(
+                    "delivery %s (%d/%d): S=%d at %.1f posts/s"
+                    % (contender, rep + 1, self.s["delivery_repeats"], size, rate)
+                )
+                params = {
+                    "subscribers": size,
+                    "rate": rate,
+                    "repeat": rep,
+                    "delivery": "pubsub" if contender.endswith("pubsub") else "stream",
+                }
                 sess = self.open_fanout(contender, size)
                 try:
                     if sess["connected"] < size:
@@ -540,10 +658,11 @@ class Bench:
         rate = self.s["delivery_rate"]
         for rep in range(self.s["deflate_repeats"]):
             for offer in self.order([True, False]):
-                log("deflate offered=%s (%d/%d): wall, S=%d at %.1f posts/s" % (
-                    offer, rep + 1, self.s["deflate_repeats"], size, rate))
-                params = {"subscribers": size, "rate": rate, "repeat": rep,
-                          "client_deflate": offer}
+                log(
+                    "deflate offered=%s (%d/%d): wall, S=%d at %.1f posts/s"
+                    % (offer, rep + 1, self.s["deflate_repeats"], size, rate)
+                )
+                params = {"subscribers": size, "rate": rate, "repeat": rep, "client_deflate": offer}
                 sess = self.open_fanout("wall", size, deflate=offer)
                 try:
                     if sess["connected"] < size:
@@ -567,8 +686,11 @@ class Bench:
         sess = self.open_fanout("wall", size)
         try:
             self.fanout_step(sess, rate, self.s["warmup_seconds"])
-            spy = profile.start(sess["servers"][0].pid, seconds + 1,
-                                os.path.join(self.outdir, self.stamp + "-profile"))
+            spy = profile.start(
+                sess["servers"][0].pid,
+                seconds + 1,
+                os.path.join(self.outdir, self.stamp + "-profile"),
+            )
             res = self.fanout_step(sess, rate, seconds)
             res["profile"] = profile.finish(spy)
             rec = self.record("profile", "wall", {"subscribers": size, "rate": rate}, res)
@@ -592,8 +714,10 @@ class Bench:
                 log("machine quiet enough (%.0f%% of a core busy); starting" % pct)
                 return waited
             if waited >= max_wait:
-                log("machine still busy (%.0f%% of a core) after %.0f s; starting anyway"
-                    % (pct, waited))
+                log(
+                    "machine still busy (%.0f%% of a core) after %.0f s; starting anyway"
+                    % (pct, waited)
+                )
                 return waited
             log("machine busy (%.0f%% of a core used by other jobs); waiting" % pct)
 
@@ -603,27 +727,54 @@ class Bench:
 
         clients = self.s["ingest_clients"]
         seconds = self.s["profile_seconds"]
-        log("profile wall: ingest, %d posting clients for %.0f s under py-spy" % (
-            clients, seconds))
+        log("profile wall: ingest, %d posting clients for %.0f s under py-spy" % (clients, seconds))
         servers = self.start("wall")
         posters = self.workers(2, "ingest-")
         try:
             shares = [clients // 2 + clients % 2, clients // 2]
-            infra.call_all(posters, "connect", timeout=120, args=[{"n": k} for k in shares],
-                           urls=[servers[0].url], role="poster", concurrency=25)
+            infra.call_all(
+                posters,
+                "connect",
+                timeout=120,
+                args=[{"n": k} for k in shares],
+                urls=[servers[0].url],
+                role="poster",
+                concurrency=25,
+            )
             wall = "ingest-%d" % self.next_step()
-            infra.call_all(posters, "ingest", timeout=120, url=servers[0].url, wall=wall,
-                           duration_s=self.s["warmup_seconds"], step=0)
-            spy = profile.start(servers[0].pid, seconds + 1,
-                                os.path.join(self.outdir, self.stamp + "-profile-ingest"))
-            replies = infra.call_all(posters, "ingest", timeout=seconds + 120,
-                                     url=servers[0].url, wall=wall, duration_s=seconds,
-                                     step=self.next_step(), pad=MESSAGE_CHARS)
+            infra.call_all(
+                posters,
+                "ingest",
+                timeout=120,
+                url=servers[0].url,
+                wall=wall,
+                duration_s=self.s["warmup_seconds"],
+                step=0,
+            )
+            spy = profile.start(
+                servers[0].pid,
+                seconds + 1,
+                os.path.join(self.outdir, self.stamp + "-profile-ingest"),
+            )
+            replies = infra.call_all(
+                posters,
+                "ingest",
+                timeout=seconds + 120,
+                url=servers[0].url,
+                wall=wall,
+                duration_s=seconds,
+                step=self.next_step(),
+                pad=MESSAGE_CHARS,
+            )
             acked = sum(r["acked_in_window"] for r in replies)
-            res = {"posts_per_s": acked / seconds, "acked": acked,
-                   "errors": sum(r["errors"] for r in replies),
-                   "ack_ms": hist.summary(hist.merge(r["ack"] for r in replies)),
-                   "profile": profile.finish(spy), "flags": []}
+            res = {
+                "posts_per_s": acked / seconds,
+                "acked": acked,
+                "errors": sum(r["errors"] for r in replies),
+                "ack_ms": hist.summary(hist.merge(r["ack"] for r in replies)),
+                "profile": profile.finish(spy),
+                "flags": [],
+            }
             rec = self.record("profile-ingest", "wall", {"clients": clients}, res)
         finally:
             for w in posters:
@@ -639,14 +790,23 @@ class Bench:
         limit = infra.raise_fd_limit()
         infra.npm_install(infra.NODE_PEER, log)
         infra.npm_install(infra.LOADGEN, log)
-        waited = self.wait_quiet(self.args.wait_quiet if self.args.wait_quiet is not None
-                                 else (0 if self.quick else 600))
+        waited = self.wait_quiet(
+            self.args.wait_quiet if self.args.wait_quiet is not None else (0 if self.quick else 600)
+        )
         self.redis = infra.Redis(self.logdir)
         meta = machine_info(self, limit)
         meta["waited_for_quiet_s"] = waited
-        log("wall benchmark (%s): servers %s, scenarios %s; Redis %s %s on port %d" % (
-            "quick" if self.quick else "full", ",".join(self.servers), ",".join(only),
-            self.redis.version, self.redis.binary, self.redis.port))
+        log(
+            "wall benchmark (%s): servers %s, scenarios %s; Redis %s %s on port %d"
+            % (
+                "quick" if self.quick else "full",
+                ",".join(self.servers),
+                ",".join(only),
+                self.redis.version,
+                self.redis.binary,
+                self.redis.port,
+            )
+        )
         errors = []
         try:
             for name in only:
@@ -673,8 +833,10 @@ class Bench:
         plots = [] if self.args.no_plots else report.plots(result, base)
         print()
         print(table)
-        log("wrote %s.json, %s.md%s (%.0f s)" % (
-            base, base, "".join(", " + os.path.basename(p) for p in plots), meta["duration_s"]))
+        log(
+            "wrote %s.json, %s.md%s (%.0f s)"
+            % (base, base, "".join(", " + os.path.basename(p) for p in plots), meta["duration_s"])
+        )
         return 1 if errors else 0
 
 
@@ -688,6 +850,7 @@ def machine_info(bench, fd_limit):
     def pkg(name):
         try:
             from importlib import metadata
+
             return metadata.version(name)
         except Exception:
             return None
@@ -725,9 +888,12 @@ def machine_info(bench, fd_limit):
         "fd_limit": list(fd_limit),
         "loadavg_start": os.getloadavg(),
         "packages": {
-            "eventlet": pkg("eventlet"), "gevent": pkg("gevent"),
-            "flask-socketio": pkg("Flask-SocketIO"), "python-socketio": pkg("python-socketio"),
-            "python-engineio": pkg("python-engineio"), "redis-py": pkg("redis"),
+            "eventlet": pkg("eventlet"),
+            "gevent": pkg("gevent"),
+            "flask-socketio": pkg("Flask-SocketIO"),
+            "python-socketio": pkg("python-socketio"),
+            "python-engineio": pkg("python-engineio"),
+            "redis-py": pkg("redis"),
             "socket.io (node)": npm_version(infra.NODE_PEER, "socket.io"),
             "@socket.io/redis-adapter": npm_version(infra.NODE_PEER, "@socket.io/redis-adapter"),
             "socket.io-client (generator)": npm_version(infra.LOADGEN, "socket.io-client"),
@@ -768,11 +934,16 @@ def _cpu(use, units, per="delivery"):
 
 
 def _no_connect(sess, wanted):
-    return {"connected": sess["connected"], "wanted": wanted,
-            "connect_errors": sess["connect_errors"],
-            "flags": ["could not connect %d subscribers: %d held (%s)" % (
-                wanted, sess["connected"], sess["connect_errors"])],
-            "skipped": True}
+    return {
+        "connected": sess["connected"],
+        "wanted": wanted,
+        "connect_errors": sess["connect_errors"],
+        "flags": [
+            "could not connect %d subscribers: %d held (%s)"
+            % (wanted, sess["connected"], sess["connect_errors"])
+        ],
+        "skipped": True,
+    }
 
 
 def _slope_kb(points):
@@ -795,27 +966,51 @@ def _fmt(v):
 
 def main(argv=None):
     env_quick = os.environ.get("QUICK", "").strip().lower() not in ("", "0", "no", "false")
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", default=env_quick,
-                   help="the quick run (also QUICK=1)")
-    p.add_argument("--only", default=None,
-                   help="comma-separated scenarios: %s, profile, profile_ingest (default: all "
-                        "but the profiles; "
-                        "quick: %s)" % (", ".join(SCENARIOS), ", ".join(QUICK_SCENARIOS)))
-    p.add_argument("--servers", default="wall,node",
-                   help="comma-separated: wall (eventlet), wall-gevent, wall-queue, wall-pubsub, node")
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--quick", action="store_true", default=env_quick, help="the quick run (also QUICK=1)"
+    )
+    p.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated scenarios: %s, profile, profile_ingest (default: all "
+        "but the profiles; "
+        "quick: %s)" % (", ".join(SCENARIOS), ", ".join(QUICK_SCENARIOS)),
+    )
+    p.add_argument(
+        "--servers",
+        default="wall,node",
+        help="comma-separated: wall (eventlet), wall-gevent, wall-queue, wall-pubsub, node",
+    )
     p.add_argument("--rate", type=float, default=None, help="fan-out post rate (posts/s)")
-    p.add_argument("--sizes", default=None,
-                   help="fan-out subscriber counts, comma-separated (default 100,1000,5000)")
-    p.add_argument("--no-deflate", action="store_true",
-                   help="clients do not offer permessage-deflate (browsers do)")
-    p.add_argument("--wall-dir", default=infra.ROOT,
-                   help="run the wall from this checkout (e.g. a git worktree of another "
-                        "commit); default: this repository")
-    p.add_argument("--wait-quiet", type=float, default=None, metavar="SECONDS",
-                   help="wait up to this long for other jobs to calm down before starting "
-                        "(default: 600 for a full run, 0 for a quick one)")
+    p.add_argument(
+        "--sizes",
+        default=None,
+        help="fan-out subscriber counts, comma-separated (default 100,1000,5000)",
+    )
+    p.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="clients do not offer permessage-deflate (browsers do)",
+    )
+    p.add_argument(
+        "--wall-dir",
+        default=infra.ROOT,
+        help="run the wall from this checkout (e.g. a git worktree of another "
+        "commit); default: this repository",
+    )
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to this long for other jobs to calm down before starting "
+        "(default: 600 for a full run, 0 for a quick one)",
+    )
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--out", default=os.path.join(infra.BENCH, "results"))
     args = p.parse_args(argv)

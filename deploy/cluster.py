@@ -23,7 +23,10 @@ def main(argv=None):
     parser.add_argument("--workdir", default=os.path.join(ROOT, "instance", "cluster"))
     args = parser.parse_args(argv)
     cluster = Cluster(
-        args.n, args.workdir, redis_url=args.redis_url, listen_port=args.port,
+        args.n,
+        args.workdir,
+        redis_url=args.redis_url,
+        listen_port=args.port,
         async_mode=os.environ.get("WALL_ASYNC_MODE", "eventlet"),
     )
     cluster.start()

@@ -68,8 +68,12 @@ class Process:
     def start(self, wait=True, timeout=20):
         with open(self.log_path, "ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                self.cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT,
+                self.cmd,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         if wait:
             self.wait_ready(timeout)
@@ -79,8 +83,9 @@ class Process:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise LaunchError("%s exited (%s):\n%s" % (self.name, self.process.returncode,
-                                                           self.log()))
+                raise LaunchError(
+                    "%s exited (%s):\n%s" % (self.name, self.process.returncode, self.log())
+                )
             if _healthy(self.health_url):
                 return
             time.sleep(0.1)
@@ -125,8 +130,12 @@ class AppProcess(Process):
         self.url = "http://127.0.0.1:%d" % port
         env = dict(env, PORT=str(port), HOST="127.0.0.1", PYTHONUNBUFFERED="1")
         super().__init__(
-            [python or sys.executable, script or os.path.join(root, "app.py")], root, env, log_path,
-            self.url + "/healthz", name="app on port %d" % port,
+            [python or sys.executable, script or os.path.join(root, "app.py")],
+            root,
+            env,
+            log_path,
+            self.url + "/healthz",
+            name="app on port %d" % port,
         )
 
 
@@ -138,7 +147,8 @@ def render_nginx_conf(app_ports, listen_port, workdir, static_root=None):
     conf, n = re.subn(
         r"(# --- the app processes: edit this list ---\n).*?(\s*# --- end of the list ---)",
         lambda m: m.group(1) + servers.rstrip("\n") + m.group(2),
-        conf, flags=re.S,
+        conf,
+        flags=re.S,
     )
     assert n == 1, "upstream list markers not found in deploy/nginx.conf"
     static = static_root or os.path.join(ROOT, "static")
@@ -183,8 +193,11 @@ class Nginx(Process):
         binary = nginx_binary() or "nginx"
         super().__init__(
             [binary, "-c", self.conf_path, "-p", self.workdir, "-g", "daemon off;"],
-            self.workdir, os.environ, os.path.join(self.workdir, "nginx.out"),
-            self.url + "/healthz", name="nginx",
+            self.workdir,
+            os.environ,
+            os.path.join(self.workdir, "nginx.out"),
+            self.url + "/healthz",
+            name="nginx",
         )
         self.app_ports = list(app_ports)
 
@@ -216,8 +229,9 @@ class Cluster:
     :param env: the app processes' environment (default: this process's).
     """
 
-    def __init__(self, n, workdir, redis_url=None, listen_port=None, env=None,
-                 async_mode="eventlet"):
+    def __init__(
+        self, n, workdir, redis_url=None, listen_port=None, env=None, async_mode="eventlet"
+    ):
         self.n = n
         self.workdir = os.path.abspath(workdir)
         self.redis_url = redis_url

@@ -101,4 +101,3 @@ def ack(error):
 def json_body(error):
     """``(body, status)`` for an HTTP answer."""
     return error.to_dict(), error.status
-

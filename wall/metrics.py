@@ -15,11 +15,13 @@ class Metrics:
             "wall_posts_stored", "Posts stored (idempotent repeats not counted)", registry=r
         )
         self.deliveries = Counter(
-            "wall_deliveries", "Posts and deletions emitted to local sockets, per socket",
+            "wall_deliveries",
+            "Posts and deletions emitted to local sockets, per socket",
             registry=r,
         )
         self.delivery_lag = Histogram(
-            "wall_delivery_lag_seconds", "From a post's store time to its emit here",
+            "wall_delivery_lag_seconds",
+            "From a post's store time to its emit here",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=r,
         )
@@ -30,7 +32,8 @@ class Metrics:
             "wall_rate_limited", "Posts refused by a rate limit", registry=r
         )
         self.packets_refused = Counter(
-            "wall_packets_refused", "Sessions closed for binary or malformed packets",
+            "wall_packets_refused",
+            "Sessions closed for binary or malformed packets",
             registry=r,
         )
         self.resyncs = Counter(
@@ -42,7 +45,8 @@ class Metrics:
         self.broadcast = Gauge(
             "wall_broadcast_frames",
             "Events emitted to sockets, by path: written at once, or queued",
-            ["path"], registry=r,
+            ["path"],
+            registry=r,
         )
         self.joined = Gauge("wall_joined_sockets", "Socket joins to walls, here", registry=r)
         self.walls = Gauge("wall_walls_read", "Walls this process reads", registry=r)
@@ -52,14 +56,16 @@ class Metrics:
             registry=r,
         )
         self.slow_closed = Gauge(
-            "wall_slow_sessions_closed", "Sessions closed because their client stopped reading",
+            "wall_slow_sessions_closed",
+            "Sessions closed because their client stopped reading",
             registry=r,
         )
         self.fast_paths = Gauge(
             "wall_fast_path",
             "1 if a patch of wall/drivers is active in this process, 0 if the library's "
             "own path serves (its targets changed, or it is not for this async mode)",
-            ["name"], registry=r,
+            ["name"],
+            registry=r,
         )
 
     def observe(self, realtime, fast_paths):

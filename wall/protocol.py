@@ -37,8 +37,15 @@ UNKNOWN_EVENT = "unknown_event"
 INTERNAL = "internal"
 
 ERROR_CODES = (
-    INVALID, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_LARGE, RATE_LIMITED, UNAVAILABLE,
-    UNKNOWN_EVENT, INTERNAL,
+    INVALID,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    TOO_LARGE,
+    RATE_LIMITED,
+    UNAVAILABLE,
+    UNKNOWN_EVENT,
+    INTERNAL,
 )
 
 # -- /healthz statuses -----------------------------------------------------------

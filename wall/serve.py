@@ -65,6 +65,8 @@ def raise_open_file_limit(wanted):
     if soft < wanted:
         log.warning(
             "open-file limit %d is below the %d this server may need; raise LimitNOFILE "
-            "(systemd) or ulimit -n, or lower WALL_MAX_CONNECTIONS", soft, wanted,
+            "(systemd) or ulimit -n, or lower WALL_MAX_CONNECTIONS",
+            soft,
+            wanted,
         )
     return soft

@@ -50,8 +50,11 @@ def _whole(minimum, maximum=None):
         except ValueError:
             number = None
         if number is None or number < minimum or (maximum is not None and number > maximum):
-            limit = "from %d to %d" % (minimum, maximum) if maximum is not None else (
-                "of at least %d" % minimum)
+            limit = (
+                "from %d to %d" % (minimum, maximum)
+                if maximum is not None
+                else ("of at least %d" % minimum)
+            )
             raise SettingError("%s must be a whole number %s, not %r" % (name, limit, value))
         return number
 
@@ -93,7 +96,9 @@ def _redis_url(value, name):
     if not url:
         return None
     if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-        raise SettingError("%s must be a redis://, rediss:// or unix:// URL, not %r" % (name, value))
+        raise SettingError(
+            "%s must be a redis://, rediss:// or unix:// URL, not %r" % (name, value)
+        )
     return url
 
 
@@ -101,7 +106,9 @@ def _wall(value, name):
     try:
         return validation.wall_name(value)
     except Invalid:
-        raise SettingError("%s must be a wall name (a-z, 0-9, '-'), not %r" % (name, value)) from None
+        raise SettingError(
+            "%s must be a wall name (a-z, 0-9, '-'), not %r" % (name, value)
+        ) from None
 
 
 def _origins(value, name):
@@ -109,8 +116,9 @@ def _origins(value, name):
     for origin in origins:
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SettingError("%s must list origins such as https://example.org, not %r"
-                               % (name, origin))
+            raise SettingError(
+                "%s must list origins such as https://example.org, not %r" % (name, origin)
+            )
     return origins
 
 
@@ -134,7 +142,9 @@ class Settings:
     wall_env: str = _env("WALL_ENV", _one_of("development", "production"), "development")
     host: str = _env("HOST", _text, "127.0.0.1")
     port: int = _env("PORT", _whole(1, 65535), "5000")
-    async_mode: str = _env("WALL_ASYNC_MODE", _one_of("eventlet", "gevent", "threading"), "eventlet")
+    async_mode: str = _env(
+        "WALL_ASYNC_MODE", _one_of("eventlet", "gevent", "threading"), "eventlet"
+    )
     #: None: start the embedded Redis in ``data_dir``
     redis_url: str = _env("REDIS_URL", _redis_url, "")
     data_dir: str = _env("WALL_DATA_DIR", _optional, "")
@@ -204,7 +214,8 @@ class Settings:
         """``[(variable, default text)]``, in declaration order (the README's table)."""
         return [
             (f.metadata["env"], f.metadata["default_text"])
-            for f in dataclasses.fields(cls) if "env" in f.metadata
+            for f in dataclasses.fields(cls)
+            if "env" in f.metadata
         ]
 
     def flask_config(self):

@@ -34,9 +34,7 @@ def wall_name(value):
         raise Invalid("The wall name must be a string.")
     name = value.strip().lower()
     if not _WALL_NAME.fullmatch(name):
-        raise Invalid(
-            "A wall name is 1 to %d characters of a-z, 0-9 and '-'." % WALL_NAME_MAX
-        )
+        raise Invalid("A wall name is 1 to %d characters of a-z, 0-9 and '-'." % WALL_NAME_MAX)
     return name
 
 

@@ -35,7 +35,10 @@ def test_post_while_server_is_down_is_delivered_once(new_context, start_server, 
     assert ann.messages() == bob.messages() == ["written while the server was down"]
     [(_, fields)] = stored(rdb, wall_name)
     assert fields["c"] == client_id
-    assert ann.page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('wall.outbox.'))") == []
+    assert (
+        ann.page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('wall.outbox.'))")
+        == []
+    )
 
 
 def test_reload_while_sending_still_delivers(new_context, console, start_server, wall_name, rdb):

@@ -12,9 +12,15 @@ pytestmark = pytest.mark.browser
 CONVERSATION = [
     ("mira", "Morning all! Is the standup moved to 10:30 today?"),
     ("jonas", "Yes, 10:30. Room 4 is taken, so we're on the call."),
-    ("sam", "Notes from yesterday:\n- deploy went fine\n- metrics dashboard is at "
-            "https://example.org/dashboards/wall/production/overview?range=24h&refresh=30s"),
-    ("\u05e0\u05d5\u05e2\u05d4", "\u05d1\u05d5\u05e7\u05e8 \u05d8\u05d5\u05d1! I'll join from the train."),
+    (
+        "sam",
+        "Notes from yesterday:\n- deploy went fine\n- metrics dashboard is at "
+        "https://example.org/dashboards/wall/production/overview?range=24h&refresh=30s",
+    ),
+    (
+        "\u05e0\u05d5\u05e2\u05d4",
+        "\u05d1\u05d5\u05e7\u05e8 \u05d8\u05d5\u05d1! I'll join from the train.",
+    ),
     ("mira", "Thanks Sam!"),
 ]
 

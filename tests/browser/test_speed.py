@@ -16,7 +16,9 @@ def run(page, rounds, number=1):
     """Type ``rounds``, press Run, and wait until run ``number`` has all four results."""
     page.fill("#rounds", str(rounds))
     page.click("#run")
-    expect(page.locator("#run-status")).to_have_text(re.compile(r"^Run %d done" % number), timeout=15_000)
+    expect(page.locator("#run-status")).to_have_text(
+        re.compile(r"^Run %d done" % number), timeout=15_000
+    )
     expect(page.locator(ROWS + '[data-state="done"]')).to_have_count(len(METHODS))
 
 
@@ -54,13 +56,18 @@ def test_four_methods_chart_and_past_runs(new_context, start_server):
 
     bars = page.locator("#speed-chart rect.bar")
     expect(bars).to_have_count(4)
-    assert all(float(w) > 0 for w in bars.evaluate_all("bs => bs.map(b => b.getAttribute('width'))"))
+    assert all(
+        float(w) > 0 for w in bars.evaluate_all("bs => bs.map(b => b.getAttribute('width'))")
+    )
     page.select_option("#chart-metric", "bytes")
     expect(bars).to_have_count(4)
 
     run(page, 20, number=2)
     expect(page.locator("#history-body tr")).to_have_count(2)
-    assert page.locator("#history-body tr").evaluate_all("rs => rs.map(r => r.dataset.run)") == ["2", "1"]
+    assert page.locator("#history-body tr").evaluate_all("rs => rs.map(r => r.dataset.run)") == [
+        "2",
+        "1",
+    ]
 
 
 def test_rounds_are_checked(new_context, server):
@@ -70,7 +77,9 @@ def test_rounds_are_checked(new_context, server):
     for bad in ["9", "10001", "", "2.5"]:
         page.fill("#rounds", bad)
         page.click("#run")
-        expect(page.locator("#rounds-error")).to_have_text("Enter a whole number from 10 to 10,000.")
+        expect(page.locator("#rounds-error")).to_have_text(
+            "Enter a whole number from 10 to 10,000."
+        )
         expect(page.locator("#rounds")).to_have_attribute("aria-invalid", "true")
     assert page.locator("#results").is_hidden()
 

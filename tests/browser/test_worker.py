@@ -59,6 +59,7 @@ def test_errors_in_the_worker_reach_every_tabs_console(new_context, server, wall
     assert here.page.get_attribute("#wall", "data-connection") == "shared"
     logged = {here.page: [], there.page: []}
     for page, messages in logged.items():
+
         def on_console(message, messages=messages):
             if message.type == "error":
                 messages.append(message.text)
@@ -103,7 +104,9 @@ CLASSIC_WORKERS_ONLY = """
 """
 
 
-def test_a_worker_that_cannot_start_leaves_the_tab_a_connection_of_its_own(new_context, server, wall_name):
+def test_a_worker_that_cannot_start_leaves_the_tab_a_connection_of_its_own(
+    new_context, server, wall_name
+):
     context = new_context()
     context.add_init_script(CLASSIC_WORKERS_ONLY)
     page = context.new_page()
@@ -112,8 +115,9 @@ def test_a_worker_that_cannot_start_leaves_the_tab_a_connection_of_its_own(new_c
     page.goto("%s/w/%s" % (server.url, wall_name))
     tab = WallPage(page).wait_live()
     assert page.get_attribute("#wall", "data-connection") == "own"
-    assert any("the shared worker failed to start; connecting from this tab instead" in w
-               for w in warnings), warnings
+    assert any(
+        "the shared worker failed to start; connecting from this tab instead" in w for w in warnings
+    ), warnings
     # The tab's own hub starts on long-polling and upgrades.
     tab.expect_status("live (WebSocket)")
     tab.post("sent without the worker")
@@ -133,7 +137,11 @@ def wait_online(server, wall, count, timeout):
     started = time.monotonic()
     while online(server).get(wall) != count:
         assert time.monotonic() - started < timeout, "%s: online %s, not %s after %ss" % (
-            wall, online(server).get(wall), count, timeout)
+            wall,
+            online(server).get(wall),
+            count,
+            timeout,
+        )
         time.sleep(0.5)
     return time.monotonic() - started
 

@@ -85,8 +85,11 @@ def test_the_join_reply_comes_before_any_live_post(start_server, wall_name, tran
     def flow():
         with requests.Session() as http:
             while not stop.is_set():
-                http.post(server.url + "/api/walls/%s/posts" % wall_name,
-                          json={"username": "flow", "message": "m"}, timeout=10)
+                http.post(
+                    server.url + "/api/walls/%s/posts" % wall_name,
+                    json={"username": "flow", "message": "m"},
+                    timeout=10,
+                )
                 stop.wait(0.005)
 
     async def scenario():
@@ -94,7 +97,7 @@ def test_the_join_reply_comes_before_any_live_post(start_server, wall_name, tran
         await asyncio.gather(*(c.connect() for c in clients))
         try:
             for group in range(0, 60, 10):
-                await asyncio.gather(*(c.join(wall_name) for c in clients[group:group + 10]))
+                await asyncio.gather(*(c.join(wall_name) for c in clients[group : group + 10]))
             await asyncio.sleep(0.5)
             return [(c.last_ack_id, c.arrivals) for c in clients]
         finally:
@@ -104,8 +107,12 @@ def test_the_join_reply_comes_before_any_live_post(start_server, wall_name, tran
     for t in threads:
         t.start()
     try:
-        wait_for(lambda: requests.get(server.url + "/api/walls/%s/posts" % wall_name,
-                                      timeout=5).json()["posts"], message="the flow")
+        wait_for(
+            lambda: requests.get(server.url + "/api/walls/%s/posts" % wall_name, timeout=5).json()[
+                "posts"
+            ],
+            message="the flow",
+        )
         results = asyncio.run(scenario())
     finally:
         stop.set()

@@ -36,7 +36,11 @@ def test_one_process_holds_3000_websockets_and_still_serves(start_server, wall_n
             reply = await fresh.post(wall_name, "still serving")
             assert reply["ok"]
             text = requests.get(server.url + "/metrics", timeout=10).text
-            line = next(x for x in text.splitlines() if x.startswith('wall_connections{transport="websocket"}'))
+            line = next(
+                x
+                for x in text.splitlines()
+                if x.startswith('wall_connections{transport="websocket"}')
+            )
             assert float(line.split()[-1]) >= 3001
         finally:
             await asyncio.gather(*(c.close() for c in clients))
@@ -72,8 +76,10 @@ def test_sigterm_drains(start_server, wall_name):
     server = start_server()
 
     async def scenario():
-        clients = [await AioWallClient(server.url, t, "127.0.40.%d" % i).connect()
-                   for i, t in enumerate(["websocket", "polling"], 1)]
+        clients = [
+            await AioWallClient(server.url, t, "127.0.40.%d" % i).connect()
+            for i, t in enumerate(["websocket", "polling"], 1)
+        ]
         for c in clients:
             await c.join(wall_name)
         server.process.send_signal(15)

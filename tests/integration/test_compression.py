@@ -11,7 +11,8 @@ pytestmark = pytest.mark.server
 def test_websocket_compression_setting(start_server, setting):
     server = start_server(env={"WALL_WEBSOCKET_COMPRESSION": setting})
     sock, head, _ = raw_websocket.upgrade(
-        server.url, extra_headers="Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        server.url,
+        extra_headers="Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
     )
     sock.close()
     assert head.startswith("http/1.1 101")

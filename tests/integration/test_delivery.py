@@ -38,7 +38,8 @@ def test_http_post_is_delivered_like_a_socket_post(server, make_client, wall_nam
     c.join(wall_name)
     reply = requests.post(
         server.url + "/api/walls/%s/posts" % wall_name,
-        json={"username": "curl", "message": "from http"}, timeout=5,
+        json={"username": "curl", "message": "from http"},
+        timeout=5,
     )
     assert reply.status_code == 201
     wait_for(lambda: c.ids() == [reply.json()["post"]["id"]])
@@ -107,7 +108,8 @@ def test_catch_up_over_200_says_more(server, make_client, wall_name):
     for i in range(230):
         requests.post(
             server.url + "/api/walls/%s/posts" % wall_name,
-            json={"username": "a", "message": str(i)}, timeout=5,
+            json={"username": "a", "message": str(i)},
+            timeout=5,
         )
     first = requests.get(server.url + "/api/walls/%s/posts?limit=1&after=0-0" % wall_name).json()
     start = first["posts"][0]["id"]
@@ -115,7 +117,8 @@ def test_catch_up_over_200_says_more(server, make_client, wall_name):
     assert len(reply["posts"]) == 200 and reply["more"] is True
     rest = requests.get(
         server.url + "/api/walls/%s/posts" % wall_name,
-        params={"after": reply["posts"][-1]["id"], "limit": 200}, timeout=5,
+        params={"after": reply["posts"][-1]["id"], "limit": 200},
+        timeout=5,
     ).json()
     assert len(rest["posts"]) == 29 and rest["more"] is False
 
@@ -173,6 +176,8 @@ def test_message_over_64_kib_is_refused(server, make_client, wall_name, transpor
     # engine.io refuses it by closing that connection; nothing is stored
     # a timeout or a lost connection, whichever the client notices first
     with pytest.raises(Exception):  # noqa: B017
-        big.call("add to wall", {"wall": wall_name, "username": "a", "message": "x" * 70000}, timeout=3)
+        big.call(
+            "add to wall", {"wall": wall_name, "username": "a", "message": "x" * 70000}, timeout=3
+        )
     assert rdb.exists("wall:posts:" + wall_name) == 0
     assert watcher.post(wall_name, "still serving")["ok"]

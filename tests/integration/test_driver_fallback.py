@@ -16,14 +16,16 @@ SCRIPT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "support", "ch
 @pytest.fixture
 def start_changed(start_server):
     def start(*targets, async_mode="eventlet"):
-        return start_server(env={"WALL_TEST_CHANGE": ",".join(targets)}, async_mode=async_mode,
-                            script=SCRIPT)
+        return start_server(
+            env={"WALL_TEST_CHANGE": ",".join(targets)}, async_mode=async_mode, script=SCRIPT
+        )
 
     return start
 
 
 def test_changed_internals_switch_the_fast_paths_off_and_posts_still_flow(
-        start_changed, make_client, wall_name):
+    start_changed, make_client, wall_name
+):
     server = start_changed(
         "socketio.server:Server._send_eio_packet",
         "engineio.socket:Socket._websocket_handler",
@@ -41,16 +43,24 @@ def test_changed_internals_switch_the_fast_paths_off_and_posts_still_flow(
     for watcher in watchers:
         watcher.join(wall_name)
     posted = [watchers[i % 2].post(wall_name, "m%d" % i)["post"]["id"] for i in range(10)]
-    wait_for(lambda: all(sorted(w.ids()) == sorted(posted) for w in watchers),
-             message="every post on both transports")
+    wait_for(
+        lambda: all(sorted(w.ids()) == sorted(posted) for w in watchers),
+        message="every post on both transports",
+    )
     assert metric(server, 'wall_broadcast_frames{path="direct"}') == 0
 
 
 def test_unchanged_internals_keep_every_eventlet_fast_path_on(start_changed):
     server = start_changed()
-    for name in ("eventlet.direct_writes", "eventlet.buffered_reads", "eventlet.ping_timers",
-                 "eventlet.message_cap", "socketio.emits", "socketio.sessions",
-                 "socketio.message_queue_liveness"):
+    for name in (
+        "eventlet.direct_writes",
+        "eventlet.buffered_reads",
+        "eventlet.ping_timers",
+        "eventlet.message_cap",
+        "socketio.emits",
+        "socketio.sessions",
+        "socketio.message_queue_liveness",
+    ):
         assert metric(server, 'wall_fast_path{name="%s"}' % name) == 1, name
     assert "fast path" not in server.log()
 

@@ -18,10 +18,13 @@ def test_connections_per_address_are_capped(start_server):
     server = start_server(env={"WALL_MAX_CONNECTIONS_PER_IP": "5"})
 
     async def scenario():
-        mine = [await AioWallClient(server.url, "websocket", "127.0.0.2").connect() for _ in range(5)]
+        mine = [
+            await AioWallClient(server.url, "websocket", "127.0.0.2").connect() for _ in range(5)
+        ]
         try:
             refused = requests.get(
-                server.url + "/socket.io/?EIO=4&transport=polling", timeout=5,
+                server.url + "/socket.io/?EIO=4&transport=polling",
+                timeout=5,
             )  # from 127.0.0.1: another address, let in
             assert refused.status_code == 200
             with pytest.raises(Exception, match="429"):
@@ -43,8 +46,12 @@ def test_a_reconnect_storm_leaves_the_server_serving(start_server, make_client, 
 
     async def storm():
         for _ in range(5):
-            clients = [AioWallClient(server.url, ("websocket", "polling")[i % 2],
-                                     "127.0.1.%d" % (i % 200 + 1)) for i in range(200)]
+            clients = [
+                AioWallClient(
+                    server.url, ("websocket", "polling")[i % 2], "127.0.1.%d" % (i % 200 + 1)
+                )
+                for i in range(200)
+            ]
             await asyncio.gather(*(c.connect() for c in clients))
             await asyncio.gather(*(c.join(wall_name) for c in clients))
             await asyncio.gather(*(c.close() for c in clients))
@@ -52,8 +59,11 @@ def test_a_reconnect_storm_leaves_the_server_serving(start_server, make_client, 
     asyncio.run(storm())
     post = make_client(server).post(wall_name, "after the storm")["post"]
     wait_for(lambda: post["id"] in watcher.ids())
-    wait_for(lambda: watcher.online and watcher.online[-1]["count"] == 1, timeout=10,
-             message="online back to 1")
+    wait_for(
+        lambda: watcher.online and watcher.online[-1]["count"] == 1,
+        timeout=10,
+        message="online back to 1",
+    )
     # presence announcements stayed coalesced: one a second, not one per join
     assert len(watcher.online) < 40, len(watcher.online)
 
@@ -71,7 +81,9 @@ def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_na
     watcher = make_client(server)
     watcher.join(wall_name)
     slow = never_reading_client(server.url, wall_name)
-    wait_for(lambda: servers.metric(server, "wall_joined_sockets") == 2, message="the slow client joined")
+    wait_for(
+        lambda: servers.metric(server, "wall_joined_sockets") == 2, message="the slow client joined"
+    )
     rss = psutil.Process(server.process.pid).memory_info().rss
     message = "x" * 1000
     ids, lock = [], threading.Lock()
@@ -79,8 +91,11 @@ def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_na
     def poster(n):
         with requests.Session() as http:
             for _ in range(n):
-                reply = http.post(server.url + "/api/walls/%s/posts" % wall_name,
-                                  json={"username": "flood", "message": message}, timeout=10)
+                reply = http.post(
+                    server.url + "/api/walls/%s/posts" % wall_name,
+                    json={"username": "flood", "message": message},
+                    timeout=10,
+                )
                 with lock:
                     ids.append(reply.json()["post"]["id"])
 
@@ -89,8 +104,11 @@ def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_na
         t.start()
     for t in threads:
         t.join()
-    wait_for(lambda: servers.metric(server, "wall_slow_sessions_closed") >= 1, timeout=10,
-             message="the slow session closed")
+    wait_for(
+        lambda: servers.metric(server, "wall_slow_sessions_closed") >= 1,
+        timeout=10,
+        message="the slow session closed",
+    )
     wait_for(lambda: len(watcher.ids()) == len(ids), timeout=30, message="the watcher kept up")
     assert sorted(watcher.ids(), key=lambda i: tuple(map(int, i.split("-")))) == watcher.ids()
     grown = psutil.Process(server.process.pid).memory_info().rss - rss

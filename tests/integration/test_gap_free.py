@@ -76,7 +76,8 @@ def stream_post_ids(rdb, wall):
 def assert_gap_free(watchers, acked, rdb, wall, timeout=20):
     wait_for(
         lambda: all(set(acked) <= set(c.ids(wall)) for c in watchers),
-        timeout=timeout, message="every acknowledged post on every client",
+        timeout=timeout,
+        message="every acknowledged post on every client",
     )
     stored = stream_post_ids(rdb, wall)
     for c in watchers:
@@ -164,20 +165,26 @@ def test_deletion_reaches_a_client_whose_worker_lost_redis(cluster, rdb_own, wal
     cluster.proxy.blackhole()
     reply = requests.delete(
         cluster.one.url + "/api/walls/%s/posts/%s" % (wall_name, doomed),
-        headers={"Authorization": "Bearer " + ADMIN}, timeout=5,
+        headers={"Authorization": "Bearer " + ADMIN},
+        timeout=5,
     )
     assert reply.status_code == 200
     time.sleep(1)
     cluster.proxy.restore()
     expected = {"wall": wall_name, "id": doomed}
-    wait_for(lambda: all(c.deleted == [expected] for c in cluster.watchers), timeout=20,
-             message="post deleted on every client")
+    wait_for(
+        lambda: all(c.deleted == [expected] for c in cluster.watchers),
+        timeout=20,
+        message="post deleted on every client",
+    )
     # a client that catches up after the deletion never gets the post back
     later = cluster.poster.join(wall_name)
     assert doomed not in [p["id"] for p in later["posts"]]
 
 
-def test_trimmed_past_a_worker_gives_resync(own_redis, start_server, make_client, rdb_own, wall_name):
+def test_trimmed_past_a_worker_gives_resync(
+    own_redis, start_server, make_client, rdb_own, wall_name
+):
     env = {"WALL_HISTORY": "50"}
     one = start_server(redis=own_redis.url, env=env)
     two = start_server(redis=own_redis.url, env=env)
@@ -191,7 +198,8 @@ def test_trimmed_past_a_worker_gives_resync(own_redis, start_server, make_client
         for i in range(300):
             requests.post(
                 one.url + "/api/walls/%s/posts" % wall_name,
-                json={"username": "a", "message": str(i)}, timeout=5,
+                json={"username": "a", "message": str(i)},
+                timeout=5,
             ).raise_for_status()
     finally:
         os.kill(two.process.pid, signal.SIGCONT)
@@ -199,14 +207,16 @@ def test_trimmed_past_a_worker_gives_resync(own_redis, start_server, make_client
     # following it: re-join after the newest post shown; retention cut, so reload
     rejoin = watcher.join(wall_name, after=watcher.ids()[-1])
     assert rejoin["truncated"] is True
-    kept = requests.get(
-        one.url + "/api/walls/%s/posts?limit=200" % wall_name, timeout=5
-    ).json()["posts"]
-    assert [p["id"] for p in kept] == stream_post_ids(rdb_own, wall_name)[-len(kept):]
+    kept = requests.get(one.url + "/api/walls/%s/posts?limit=200" % wall_name, timeout=5).json()[
+        "posts"
+    ]
+    assert [p["id"] for p in kept] == stream_post_ids(rdb_own, wall_name)[-len(kept) :]
     assert watcher.sio.connected
 
 
-def test_presence_recovers_after_redis_loses_its_data(own_redis, start_server, make_client, wall_name):
+def test_presence_recovers_after_redis_loses_its_data(
+    own_redis, start_server, make_client, wall_name
+):
     one, two = start_server(redis=own_redis.url), start_server(redis=own_redis.url)
     clients = [make_client(one), make_client(two), make_client(two, "polling")]
     for c in clients:

@@ -35,7 +35,8 @@ async def raw_websocket(url):
     session = aiohttp.ClientSession()
     ws = await session.ws_connect(
         url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
-        autoping=False, max_msg_size=0,
+        autoping=False,
+        max_msg_size=0,
     )
     assert (await ws.receive_str()).startswith("0")
     await ws.send_str("40/wall,")
@@ -47,8 +48,11 @@ async def closed_by_server(ws, timeout=5):
     try:
         while True:
             msg = await asyncio.wait_for(ws.receive(), timeout)
-            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                            aiohttp.WSMsgType.CLOSING):
+            if msg.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.CLOSING,
+            ):
                 return True
             if msg.type == aiohttp.WSMsgType.TEXT and msg.data == "1":
                 return True  # engine.io close packet
@@ -223,8 +227,9 @@ def test_an_ordinary_client_after_all_that(server, wall_name):
 
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 @pytest.mark.parametrize("shape", ["fragments", "one frame"])
-def test_messages_over_64_kib_are_cut_off_as_they_arrive(start_server, make_client, wall_name,
-                                                          async_mode, shape):
+def test_messages_over_64_kib_are_cut_off_as_they_arrive(
+    start_server, make_client, wall_name, async_mode, shape
+):
     """eventlet limits frames only and gevent's server nothing; the wall caps messages."""
     server = start_server(async_mode=async_mode)
     watcher = make_client(server, "polling")

@@ -15,7 +15,9 @@ def counts(client, wall):
 
 
 @pytest.mark.timeout(120)
-def test_half_open_subscription_is_replaced(own_redis, make_proxy, start_server, make_client, wall_name):
+def test_half_open_subscription_is_replaced(
+    own_redis, make_proxy, start_server, make_client, wall_name
+):
     proxy = make_proxy(own_redis)
     one = start_server(redis=own_redis.url)
     two = start_server(redis=proxy.url)  # all of process 2's Redis traffic
@@ -30,6 +32,9 @@ def test_half_open_subscription_is_replaced(own_redis, make_proxy, start_server,
     # the heartbeat (every 5 s, dead after 3 missed) replaces the subscription
     time.sleep(17)
     make_client(one).join(wall_name)  # process 1 announces online 3
-    wait_for(lambda: 3 in counts(listener, wall_name), timeout=15,
-             message="online 3 through a new subscription")
+    wait_for(
+        lambda: 3 in counts(listener, wall_name),
+        timeout=15,
+        message="online 3 through a new subscription",
+    )
     assert "resubscribing" in two.log()

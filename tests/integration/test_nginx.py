@@ -19,6 +19,7 @@ from ..support.aio_client import AioWallClient, Disconnected
 
 pytestmark = [pytest.mark.server, pytest.mark.usefixtures("enough_files", "nginx")]
 
+
 def metric(cluster, name):
     """The value of one metric on each app process."""
     return [servers.metric(app, name) for app in cluster.apps]
@@ -30,7 +31,9 @@ def joined_per_app(cluster):
 
 async def connect_many(url, n, reconnect=False, first_host=2, transports=("websocket", "polling")):
     clients = [
-        AioWallClient(url, transports[i % len(transports)], "127.0.0.%d" % (first_host + i), reconnect)
+        AioWallClient(
+            url, transports[i % len(transports)], "127.0.0.%d" % (first_host + i), reconnect
+        )
         for i in range(n)
     ]
     await asyncio.gather(*(c.connect() for c in clients))
@@ -71,7 +74,7 @@ def access_log_statuses(cluster):
 def test_nginx_serves_versioned_static_files_for_a_year(make_cluster):
     cluster = make_cluster(n=1)
     page = requests.get(cluster.url + "/", timeout=5).text
-    path = re.search(r'/static/v/[0-9a-f]{12}/css/wall\.css', page).group(0)
+    path = re.search(r"/static/v/[0-9a-f]{12}/css/wall\.css", page).group(0)
     served = requests.get(cluster.url + path, timeout=5)
     assert served.status_code == 200 and served.headers["Content-Type"].startswith("text/css")
     assert "immutable" in served.headers["Cache-Control"]
@@ -126,7 +129,8 @@ def test_killed_process_clients_reconnect_elsewhere_and_catch_up(make_cluster, w
                 poster = survivors[i % len(survivors)]
                 acked.append(await post_until_acked(poster, wall_name, "during %d" % i))
             await wait_until(
-                lambda: all(set(acked) <= set(c.ids()) for c in clients), timeout=30,
+                lambda: all(set(acked) <= set(c.ids()) for c in clients),
+                timeout=30,
                 what="every client to recover every post",
             )
             assert sum(c.reconnects for c in clients) > 0
@@ -158,7 +162,8 @@ def test_redis_outage_refuses_then_recovers(make_cluster, own_redis, wall_name):
             for c in clients[:6]:  # every process posts again
                 acked.append(await post_until_acked(c, wall_name, "after " + c.local_addr))
             await wait_until(
-                lambda: all(set(acked) <= set(c.live) for c in clients), timeout=30,
+                lambda: all(set(acked) <= set(c.live) for c in clients),
+                timeout=30,
                 what="posts from every process on every client",
             )
             assert all(c.connected for c in clients)
@@ -196,7 +201,8 @@ def test_sigterm_under_load_loses_no_acknowledged_post(make_cluster, own_redis, 
             stop.set()
             await asyncio.gather(*tasks)
             await wait_until(
-                lambda: all(set(acked) <= set(c.ids()) for c in clients), timeout=30,
+                lambda: all(set(acked) <= set(c.ids()) for c in clients),
+                timeout=30,
                 what="every acknowledged post on every client",
             )
         finally:

@@ -18,7 +18,8 @@ def read(server, wall):
 def write(server, wall, message):
     reply = requests.post(
         server.url + "/api/walls/%s/posts" % wall,
-        json={"username": "a", "message": message}, timeout=5,
+        json={"username": "a", "message": message},
+        timeout=5,
     )
     assert reply.status_code == 201, reply.text
     return reply.json()["post"]
@@ -26,7 +27,8 @@ def write(server, wall, message):
 
 def redis_children(server):
     return [
-        p for p in psutil.Process(server.process.pid).children(recursive=True)
+        p
+        for p in psutil.Process(server.process.pid).children(recursive=True)
         if "redis-server" in p.name()
     ]
 
@@ -43,7 +45,10 @@ def redis_config(child):
     port = int(child.cmdline()[0].rsplit(":", 1)[1])  # Redis retitles itself host:port
     client = redis.Redis(port=port, decode_responses=True)
     try:
-        return {k: client.config_get(k)[k] for k in ("appendonly", "appendfsync", "maxmemory-policy", "bind")}
+        return {
+            k: client.config_get(k)[k]
+            for k in ("appendonly", "appendfsync", "maxmemory-policy", "bind")
+        }
     finally:
         client.close()
 
@@ -66,8 +71,10 @@ def test_embedded_redis_keeps_data_and_is_stopped_with_the_app(tmp_path, wall_na
         assert len(children) == 1
         child = children[0]
         assert redis_config(child) == {
-            "appendonly": "yes", "appendfsync": "everysec",
-            "maxmemory-policy": "noeviction", "bind": "127.0.0.1",
+            "appendonly": "yes",
+            "appendfsync": "everysec",
+            "maxmemory-policy": "noeviction",
+            "bind": "127.0.0.1",
         }
         posted = write(server, wall_name, "kept")
     finally:

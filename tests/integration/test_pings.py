@@ -47,8 +47,9 @@ def test_pings_keep_an_answering_session_and_close_a_silent_one(start_server):
     answering, silent = [], []
 
     async def both():
-        await asyncio.gather(session(server.url, True, answering),
-                             session(server.url, False, silent))
+        await asyncio.gather(
+            session(server.url, True, answering), session(server.url, False, silent)
+        )
 
     asyncio.run(both())
     assert answering[0][0] == "ping" and PING_INTERVAL - 1 < answering[0][1] < PING_INTERVAL + 3

@@ -40,12 +40,16 @@ def test_soak(own_redis, start_server, wall_name, enough_files):
 
     async def scenario():
         clients = [
-            AioWallClient(servers[i % 2].url, ("websocket", "polling")[(i // 2) % 2],
-                          "127.0.2.%d" % (i % 250 + 1), reconnect=True)
+            AioWallClient(
+                servers[i % 2].url,
+                ("websocket", "polling")[(i // 2) % 2],
+                "127.0.2.%d" % (i % 250 + 1),
+                reconnect=True,
+            )
             for i in range(CLIENTS)
         ]
         for start in range(0, CLIENTS, 50):
-            await asyncio.gather(*(c.connect() for c in clients[start:start + 50]))
+            await asyncio.gather(*(c.connect() for c in clients[start : start + 50]))
         await asyncio.gather(*(c.join(wall_name) for c in clients))
         loop = asyncio.get_running_loop()
         end = loop.time() + SECONDS

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.server
 
 async def socketio_echo(url, text):
     async with aiohttp.ClientSession() as session:
-        ws = await session.ws_connect(url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket")
+        ws = await session.ws_connect(
+            url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+        )
         await ws.receive_str()
         await ws.send_str("40/speed,")
         opened = await ws.receive_str()
@@ -53,8 +55,10 @@ def test_echo_input_is_checked(start_server):
 
 def test_echoes_are_rate_limited(start_server):
     server = start_server(env={"WALL_RATE_LIMITS": "on", "WALL_RATE_LIMIT_ECHO": "3/minute"})
-    codes = [requests.post(server.url + "/api/echo", json={"data": "x"}, timeout=5).status_code
-             for _ in range(4)]
+    codes = [
+        requests.post(server.url + "/api/echo", json={"data": "x"}, timeout=5).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     assert '"rate_limited"' in asyncio.run(socketio_echo(server.url, "x"))
 

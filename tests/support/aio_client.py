@@ -217,9 +217,9 @@ class AioWallClient:
     def _socketio(self, packet):
         kind, rest = packet[0], packet[1:]
         if rest.startswith(NS + ","):
-            rest = rest[len(NS) + 1:]
+            rest = rest[len(NS) + 1 :]
         elif rest.startswith(NS):
-            rest = rest[len(NS):]
+            rest = rest[len(NS) :]
         if kind == "0":
             if not self._ready.done():
                 self._ready.set_result(True)

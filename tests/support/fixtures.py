@@ -95,8 +95,9 @@ def start_server(redis_url, tmp_path):
     started = []
 
     def start(redis=redis_url, env=None, async_mode="eventlet", port=None, script=None):
-        server = ServerProcess(redis, str(tmp_path), env=env, async_mode=async_mode, port=port,
-                               script=script)
+        server = ServerProcess(
+            redis, str(tmp_path), env=env, async_mode=async_mode, port=port, script=script
+        )
         started.append(server.start())
         return server
 
@@ -180,8 +181,11 @@ def make_cluster(tmp_path, own_redis, nginx):
         environ.update(TEST_ENV)
         environ.update(env or {})
         cluster = Cluster(
-            n, str(tmp_path / ("cluster%d" % len(made))), redis_url=own_redis.url,
-            env=environ, async_mode=async_mode,
+            n,
+            str(tmp_path / ("cluster%d" % len(made))),
+            redis_url=own_redis.url,
+            env=environ,
+            async_mode=async_mode,
         )
         made.append(cluster)
         return cluster.start()

@@ -37,11 +37,13 @@ def upgrade(url, path=SOCKETIO_PATH, extra_headers="", rcvbuf=None):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.settimeout(5)
     sock.connect((host, int(port)))
-    sock.sendall((
-        "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
-        % (path, host, port, base64.b64encode(os.urandom(16)).decode(), extra_headers)
-    ).encode())
+    sock.sendall(
+        (
+            "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
+            % (path, host, port, base64.b64encode(os.urandom(16)).decode(), extra_headers)
+        ).encode()
+    )
     received = b""
     while b"\r\n\r\n" not in received:
         received += sock.recv(4096)

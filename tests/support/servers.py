@@ -22,7 +22,8 @@ TEST_ENV = {"WALL_RATE_LIMITS": "off", "WALL_PRESENCE_TIMEOUT": "3"}
 def clean_environ():
     """This process's environment without any setting of the wall's."""
     return {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not (k.startswith("WALL_") or k in ("REDIS_URL", "PORT", "HOST", "SECRET_KEY"))
     }
 
@@ -34,16 +35,16 @@ class ServerProcess(AppProcess):
     :param env: more environment variables.
     """
 
-    def __init__(self, redis_url, log_dir, env=None, async_mode="eventlet", port=None,
-                 script=None):
+    def __init__(self, redis_url, log_dir, env=None, async_mode="eventlet", port=None, script=None):
         port = port or free_port()
         environ = clean_environ()
         environ.update(TEST_ENV, WALL_ASYNC_MODE=async_mode)
         if redis_url:
             environ["REDIS_URL"] = redis_url
         environ.update(env or {})
-        super().__init__(port, environ, os.path.join(log_dir, "server-%d.log" % port),
-                         script=script)
+        super().__init__(
+            port, environ, os.path.join(log_dir, "server-%d.log" % port), script=script
+        )
 
     def wait_ready(self, timeout=20):
         try:
@@ -147,5 +148,6 @@ def metric(server, name, default=_NOT_GIVEN):
     if default is not _NOT_GIVEN:
         return default
     samples = [line for line in text.splitlines() if not line.startswith("#")]
-    raise AssertionError("no sample %s in %s/metrics; it has:\n%s" % (
-        name, url, "\n".join(samples[:80])))
+    raise AssertionError(
+        "no sample %s in %s/metrics; it has:\n%s" % (name, url, "\n".join(samples[:80]))
+    )

@@ -25,7 +25,9 @@ class WallPage:
         return cls(page)
 
     def wait_live(self, timeout=10_000):
-        expect(self.page.locator("#status")).to_have_attribute("data-state", "live", timeout=timeout)
+        expect(self.page.locator("#status")).to_have_attribute(
+            "data-state", "live", timeout=timeout
+        )
         return self
 
     def status(self):
@@ -47,7 +49,9 @@ class WallPage:
 
     def messages(self):
         """The stored posts' messages, top (newest) first."""
-        return self.page.eval_on_selector_all(POSTS + " .message", "els => els.map(e => e.textContent)")
+        return self.page.eval_on_selector_all(
+            POSTS + " .message", "els => els.map(e => e.textContent)"
+        )
 
     def ids(self):
         return self.page.eval_on_selector_all(POSTS, "els => els.map(e => e.dataset.id)")

@@ -15,7 +15,9 @@ from ..support.helpers import make_config
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 texts = st.text(st.characters(codec=None), max_size=1200)  # surrogates, controls, bidi...
@@ -47,8 +49,12 @@ def test_message_is_clean_or_invalid(value):
 
 @given(texts | json_values)
 def test_other_fields_are_clean_or_invalid(value):
-    for check in (validation.wall_name, validation.client_id, validation.post_id,
-                  validation.page_limit):
+    for check in (
+        validation.wall_name,
+        validation.client_id,
+        validation.post_id,
+        validation.page_limit,
+    ):
         try:
             check(value)
         except Invalid:
@@ -66,7 +72,9 @@ FRESH = object()
 KNOWN_ERRORS = {"invalid", "rate_limited", "unavailable", "unknown_event"}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(event=st.sampled_from(["join", "leave", "add to wall", "other"]), payload=json_values)
 def test_handlers_answer_every_payload_with_a_clear_ack(module_app, event, payload):
     sc = socketio.test_client(module_app, namespace="/wall")
@@ -79,14 +87,24 @@ def test_handlers_answer_every_payload_with_a_clear_ack(module_app, event, paylo
         sc.disconnect("/wall")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(payload=st.fixed_dictionaries(
-    {"wall": st.from_regex(r"[a-z0-9-]{1,40}", fullmatch=True),
-     "username": texts, "message": texts},
-    # FRESH becomes a new uuid: a repeated id would rightly return the first post
-    optional={"client_id": st.none() | st.just(FRESH) | st.text(max_size=70).filter(
-        lambda t: not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", t))},
-))
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payload=st.fixed_dictionaries(
+        {
+            "wall": st.from_regex(r"[a-z0-9-]{1,40}", fullmatch=True),
+            "username": texts,
+            "message": texts,
+        },
+        # FRESH becomes a new uuid: a repeated id would rightly return the first post
+        optional={
+            "client_id": st.none()
+            | st.just(FRESH)
+            | st.text(max_size=70).filter(lambda t: not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", t))
+        },
+    )
+)
 def test_posts_that_pass_validation_are_stored_as_cleaned(module_app, payload):
     if payload.get("client_id") == FRESH:
         payload["client_id"] = str(uuid.uuid4())

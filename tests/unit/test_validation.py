@@ -14,9 +14,7 @@ def test_wall_name_accepts(raw, clean):
     assert validation.wall_name(raw) == clean
 
 
-@pytest.mark.parametrize(
-    "raw", ["", "x" * 41, "a b", "a_b", "été", "a/b", "..", None, 5, ["main"]]
-)
+@pytest.mark.parametrize("raw", ["", "x" * 41, "a b", "a_b", "été", "a/b", "..", None, 5, ["main"]])
 def test_wall_name_refuses(raw):
     with pytest.raises(Invalid):
         validation.wall_name(raw)

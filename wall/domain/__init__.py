@@ -13,7 +13,8 @@ def init_app(app, settings, storage, metrics):
     """Build the app's :class:`PostService` and register it as ``wall.posts``."""
     limits = PostLimits(
         storage.limits if settings.rate_limits else None,
-        settings.rate_limit_socket, settings.rate_limit_ip,
+        settings.rate_limit_socket,
+        settings.rate_limit_ip,
     )
     service = PostService(PostBatch(storage.posts), limits, metrics)
     app.extensions["wall.posts"] = service

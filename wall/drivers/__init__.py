@@ -21,6 +21,7 @@ import hashlib
 import importlib
 import inspect
 import logging
+import os
 from importlib import metadata
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,10 @@ class Target:
             return "the source of %s cannot be read" % self.name
         if self.digest is not None and source_digest(source) != self.digest:
             return "%s changed (source digest %s, written against %s)" % (
-                self.name, source_digest(source), self.digest)
+                self.name,
+                source_digest(source),
+                self.digest,
+            )
         for attribute in self.sets:
             if "self.%s =" % attribute not in source:
                 return "%s no longer sets self.%s" % (self.name, attribute)
@@ -141,7 +145,10 @@ class Patch:
                 log.warning(
                     "fast path %s is off, the library's own path serves instead: %s "
                     "(installed %s %s; written against %s)",
-                    self.name, problem, target.package, installed_version(target.package),
+                    self.name,
+                    problem,
+                    target.package,
+                    installed_version(target.package),
                     self.tested.get(target.package, "?"),
                 )
         return not problems
@@ -197,8 +204,6 @@ class WerkzeugServing:
         return {"allow_unsafe_werkzeug": True}
 
     def stop(self, socketio):
-        import os
-
         os._exit(0)
 
 

@@ -43,11 +43,17 @@ TESTED = {"eventlet": "0.41.3", "python-engineio": "4.15.1"}
 READ_SIZE = 16384
 
 _WEBSOCKET_INIT = Target(
-    "eventlet.websocket", "RFC6455WebSocket.__init__", "eventlet", "94f5579952f3",
+    "eventlet.websocket",
+    "RFC6455WebSocket.__init__",
+    "eventlet",
+    "94f5579952f3",
     sets=("client", "extensions"),
 )
 _WEBSOCKET_BASE_INIT = Target(
-    "eventlet.websocket", "WebSocket.__init__", "eventlet", "93b64676c16d",
+    "eventlet.websocket",
+    "WebSocket.__init__",
+    "eventlet",
+    "93b64676c16d",
     sets=("socket", "_sendlock"),
 )
 
@@ -56,17 +62,28 @@ DIRECT_WRITES = Patch(
     "live frames are written straight to idle WebSockets instead of each socket's queue",
     [
         Target(
-            "engineio.socket", "Socket._websocket_handler", "python-engineio", "58afe1227192",
+            "engineio.socket",
+            "Socket._websocket_handler",
+            "python-engineio",
+            "58afe1227192",
             sets=("upgraded", "upgrading"),
         ),
         Target(
-            "engineio.base_socket", "BaseSocket.__init__", "python-engineio", "8532b631a4dc",
+            "engineio.base_socket",
+            "BaseSocket.__init__",
+            "python-engineio",
+            "8532b631a4dc",
             sets=("queue", "closed", "upgraded", "upgrading"),
         ),
         _WEBSOCKET_INIT,
         _WEBSOCKET_BASE_INIT,
-        Target("eventlet.greenio.base", "GreenSocket.__init__", "eventlet", "691018ed039a",
-               sets=("fd",)),
+        Target(
+            "eventlet.greenio.base",
+            "GreenSocket.__init__",
+            "eventlet",
+            "691018ed039a",
+            sets=("fd",),
+        ),
     ],
     TESTED,
 )
@@ -87,8 +104,13 @@ PING_TIMERS = Patch(
     "eventlet.ping_timers",
     "engine.io pings come from timers instead of a sleeping greenlet per session",
     [
-        Target("engineio.socket", "Socket.schedule_ping", "python-engineio", "fe316639159c",
-               sets=("last_ping",)),
+        Target(
+            "engineio.socket",
+            "Socket.schedule_ping",
+            "python-engineio",
+            "fe316639159c",
+            sets=("last_ping",),
+        ),
     ],
     TESTED,
 )
@@ -98,8 +120,13 @@ MESSAGE_CAP = Patch(
     "a fragmented WebSocket message is capped as a whole at max_frame_length",
     [
         Target("eventlet.websocket", "RFC6455WebSocket.Message.push", "eventlet", "92542c80ec9f"),
-        Target("eventlet.websocket", "RFC6455WebSocket.Message.__init__", "eventlet",
-               "a38d79b3a958", sets=("max_frame_length",)),
+        Target(
+            "eventlet.websocket",
+            "RFC6455WebSocket.Message.__init__",
+            "eventlet",
+            "a38d79b3a958",
+            sets=("max_frame_length",),
+        ),
         Target("eventlet.websocket", "FailedConnectionError", "eventlet"),
     ],
     TESTED,

@@ -21,8 +21,11 @@ MESSAGE_CAP = Patch(
     "simple-websocket's messages are capped at engine.io's max_http_buffer_size",
     [
         Target(
-            "engineio.async_drivers._websocket_wsgi", "SimpleWebSocketWSGI.__init__",
-            "python-engineio", "658724d7a30a", sets=("server_args",),
+            "engineio.async_drivers._websocket_wsgi",
+            "SimpleWebSocketWSGI.__init__",
+            "python-engineio",
+            "658724d7a30a",
+            sets=("server_args",),
         ),
     ],
     TESTED,

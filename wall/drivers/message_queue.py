@@ -30,18 +30,28 @@ LIVENESS = Patch(
     "the message queue's subscription is checked by heartbeats and made again when silent",
     [
         Target(
-            "socketio.redis_manager", "RedisManager._redis_listen_with_retries",
-            "python-socketio", "a19262da0295",
+            "socketio.redis_manager",
+            "RedisManager._redis_listen_with_retries",
+            "python-socketio",
+            "a19262da0295",
         ),
         Target(
-            "socketio.redis_manager", "RedisManager._redis_connect", "python-socketio",
-            "da4530c93632", sets=("pubsub",),
+            "socketio.redis_manager",
+            "RedisManager._redis_connect",
+            "python-socketio",
+            "da4530c93632",
+            sets=("pubsub",),
         ),
         Target("socketio.redis_manager", "RedisManager._listen", "python-socketio", "cf4821d0f65d"),
-        Target("socketio.redis_manager", "RedisManager._publish", "python-socketio", "9218e2786bc4"),
         Target(
-            "socketio.pubsub_manager", "PubSubManager.__init__", "python-socketio",
-            "81c6a9f1e359", sets=("host_id",),
+            "socketio.redis_manager", "RedisManager._publish", "python-socketio", "9218e2786bc4"
+        ),
+        Target(
+            "socketio.pubsub_manager",
+            "PubSubManager.__init__",
+            "python-socketio",
+            "81c6a9f1e359",
+            sets=("host_id",),
         ),
     ],
     {"python-socketio": "5.18.1"},

@@ -107,7 +107,8 @@ def init_app(app, settings, storage, posts, metrics, origins):
     if settings.message_queue:
         # Passed as a manager (not message_queue=) so our Redis options apply.
         options["client_manager"] = message_queue.manager(
-            storage.url, keys.MESSAGE_QUEUE_CHANNEL,
+            storage.url,
+            keys.MESSAGE_QUEUE_CHANNEL,
             dict(socket_connect_timeout=2.0, socket_keepalive=True, health_check_interval=30),
         )
     socketio.init_app(app, **options)
@@ -118,20 +119,31 @@ def init_app(app, settings, storage, posts, metrics, origins):
     presence = Presence(socketio, storage.presence, process_id, timeout=settings.presence_timeout)
     scheduler = Scheduler(socketio)
     delivery = Delivery(
-        storage.posts, StreamReader(storage.redis, process_id),
-        storage.blocking_client(READ_BLOCK_MS / 1000), SocketRooms(server), presence,
-        broadcast, metrics, spawn=socketio.start_background_task,
+        storage.posts,
+        StreamReader(storage.redis, process_id),
+        storage.blocking_client(READ_BLOCK_MS / 1000),
+        SocketRooms(server),
+        presence,
+        broadcast,
+        metrics,
+        spawn=socketio.start_background_task,
         on_first_join=scheduler.start,
     )
     gate = ConnectionGate(
-        app.wsgi_app, socketio, settings.max_connections, settings.max_connections_per_ip,
-        settings.max_queue, compression=settings.websocket_compression,
+        app.wsgi_app,
+        socketio,
+        settings.max_connections,
+        settings.max_connections_per_ip,
+        settings.max_queue,
+        compression=settings.websocket_compression,
     )
     app.wsgi_app = gate
     scheduler.every(Presence.TICK, "presence", presence.tick)
     scheduler.every(1.0, "slow-session sweep", gate.close_slow_sessions)
     socketio_driver.hook_sessions(
-        server, on_connect=gate.connected, on_disconnect=gate.disconnected,
+        server,
+        on_connect=gate.connected,
+        on_disconnect=gate.disconnected,
         on_message=PacketGuard(server, metrics),
     )
     inflight = Inflight()

@@ -43,8 +43,19 @@ class Delivery:
     :param on_first_join: called once a socket joins (starts the scheduler).
     """
 
-    def __init__(self, posts, reader, client, sockets, presence, broadcast, metrics,
-                 spawn, block_ms=READ_BLOCK_MS, on_first_join=None):
+    def __init__(
+        self,
+        posts,
+        reader,
+        client,
+        sockets,
+        presence,
+        broadcast,
+        metrics,
+        spawn,
+        block_ms=READ_BLOCK_MS,
+        on_first_join=None,
+    ):
         self.posts = posts
         self.reader = reader
         self.client = client
@@ -187,17 +198,31 @@ class Delivery:
             page.posts = posts[:limit]
         page.end = upto
 
+    def poll(self, wake_position, block_ms):
+        """One round of the reader: wait up to ``block_ms`` for what is new on the
+        walls watched here, and deliver it. Returns the new wake-up position."""
+        with self.rooms.lock:
+            positions = dict(self.rooms.positions)
+        batches, wake_position = self.reader.read(
+            self.client,
+            positions,
+            wake_position,
+            block_ms,
+            count=protocol.RESYNC_BEHIND,
+        )
+        behind = self._behind(batches)
+        for wall, entries in batches:
+            if wall in behind:
+                self._resync(wall, behind[wall])
+            else:
+                self._deliver(wall, entries)
+        return wake_position
+
     def _run(self, wake_position):
         failures = 0
         while self._running:
             try:
-                with self.rooms.lock:
-                    positions = dict(self.rooms.positions)
-                batches, wake_position = self.reader.read(
-                    self.client, positions, wake_position, self.block_ms,
-                    count=protocol.RESYNC_BEHIND,
-                )
-                behind = self._behind(batches)
+                wake_position = self.poll(wake_position, self.block_ms)
                 failures = 0
             except redis.RedisError as exc:
                 # Reconnect at once, then slowly while Redis stays away; the
@@ -207,16 +232,9 @@ class Delivery:
                 if failures == 1 or failures % 50 == 0:
                     log.warning("delivery: Redis read failed (%s); retrying", exc)
                 time.sleep(0 if failures == 1 else 0.2)
-                continue
             except Exception:
                 log.exception("delivery: unexpected error; retrying")
                 time.sleep(0.5)
-                continue
-            for wall, entries in batches:
-                if wall in behind:
-                    self._resync(wall, behind[wall])
-                else:
-                    self._deliver(wall, entries)
 
     def _behind(self, batches):
         """Walls this reader cannot continue gap-free -> the id to restart from.

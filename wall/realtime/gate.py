@@ -31,8 +31,16 @@ class ConnectionGate:
     :param path: Socket.IO's path prefix.
     """
 
-    def __init__(self, wsgi_app, socketio, max_connections, per_address, max_queue,
-                 compression=False, path="/socket.io/"):
+    def __init__(
+        self,
+        wsgi_app,
+        socketio,
+        max_connections,
+        per_address,
+        max_queue,
+        compression=False,
+        path="/socket.io/",
+    ):
         self.wsgi_app = wsgi_app
         self.socketio = socketio
         self.max_connections = max_connections
@@ -97,7 +105,9 @@ class ConnectionGate:
                 if self._addresses.get(environ.get("REMOTE_ADDR", ""), 0) >= self.per_address:
                     self.refused += 1
                     return _refuse(
-                        start_response, "429 Too Many Requests", "rate_limited",
+                        start_response,
+                        "429 Too Many Requests",
+                        "rate_limited",
                         "Too many connections from your address; try again shortly.",
                     )
         return self.wsgi_app(environ, start_response)

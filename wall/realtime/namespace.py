@@ -49,9 +49,9 @@ class WallNamespace(socketio.Namespace):
             return self.disconnect(sid)
         handler = self._handlers.get(event)
         if handler is None:
-            return errors.ack(errors.UnknownEvent(
-                "The wall does not know the event %r." % str(event)[:64]
-            ))
+            return errors.ack(
+                errors.UnknownEvent("The wall does not know the event %r." % str(event)[:64])
+            )
         return self._acked(handler, sid, args[0] if args else None)
 
     def _acked(self, handler, sid, data):

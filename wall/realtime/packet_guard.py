@@ -54,6 +54,8 @@ class PacketGuard:
         if now - self._last_log >= LOG_EVERY:
             log.warning(
                 "closed %d session(s) for bad packets in the last %.0f s (latest: %s)",
-                self._unlogged, now - self._last_log if self._last_log else 0, what,
+                self._unlogged,
+                now - self._last_log if self._last_log else 0,
+                what,
             )
             self._unlogged, self._last_log = 0, now

@@ -104,6 +104,8 @@ class Presence:
                 self._dirty.discard(wall)
         if announce > 0:
             self.socketio.emit(
-                protocol.ONLINE, {"wall": wall, "count": total}, to=wall,
+                protocol.ONLINE,
+                {"wall": wall, "count": total},
+                to=wall,
                 namespace=protocol.NAMESPACE,
             )

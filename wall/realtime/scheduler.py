@@ -76,5 +76,9 @@ class Scheduler:
                 now = time.monotonic()
                 if now - job._last_log >= LOG_EVERY:
                     job._last_log = now
-                    log.exception("%s failed (%d failures so far); it runs again in %.0f s",
-                                  job.name, job.failures, job.interval)
+                    log.exception(
+                        "%s failed (%d failures so far); it runs again in %.0f s",
+                        job.name,
+                        job.failures,
+                        job.interval,
+                    )

@@ -90,8 +90,16 @@ class RedisProcess:
     :param die_with_parent: the kernel stops it when this process dies.
     """
 
-    def __init__(self, data_dir, persist=True, fsync="everysec", binary=None, args=(),
-                 die_with_parent=True, prefer_system=False):
+    def __init__(
+        self,
+        data_dir,
+        persist=True,
+        fsync="everysec",
+        binary=None,
+        args=(),
+        die_with_parent=True,
+        prefer_system=False,
+    ):
         if fsync not in ("everysec", "always"):
             raise EmbeddedRedisError("WALL_REDIS_FSYNC must be 'everysec' or 'always'.")
         self.data_dir = os.path.abspath(data_dir)
@@ -160,19 +168,27 @@ class RedisProcess:
     def command(self):
         """The ``redis-server`` command line."""
         persistence = (
-            ["--appendonly", "yes", "--appendfsync", self.fsync] if self.persist
+            ["--appendonly", "yes", "--appendfsync", self.fsync]
+            if self.persist
             else ["--appendonly", "no"]
         )
         return [
             self.binary,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", self.data_dir,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            self.data_dir,
             *persistence,
-            "--save", "",
-            "--maxmemory-policy", "noeviction",
-            "--daemonize", "no",
-            "--logfile", "redis.log",
+            "--save",
+            "",
+            "--maxmemory-policy",
+            "noeviction",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "redis.log",
             *self.args,
         ]
 
@@ -248,8 +264,7 @@ class EmbeddedRedis(RedisProcess):
             raise EmbeddedRedisError(
                 "The Redis data folder %s is in use by another wall process. "
                 "The embedded Redis serves one process; to run several, start a "
-                "Redis server and point every process at it with REDIS_URL."
-                % self.data_dir
+                "Redis server and point every process at it with REDIS_URL." % self.data_dir
             ) from None
         os.set_inheritable(fd, False)
         self._lock = fd
@@ -273,8 +288,7 @@ class EmbeddedRedis(RedisProcess):
                 "The Redis data in %s was written by redis-server %s (%s); this one "
                 "is %s (%s). A different Redis version may not read that data: use "
                 "the same binary, move the folder away, or set WALL_DATA_DIR."
-                % (self.data_dir, owner.get("version"), owner.get("binary"),
-                   version, self.binary)
+                % (self.data_dir, owner.get("version"), owner.get("binary"), version, self.binary)
             )
         if owner != mine:
             with open(path, "w") as f:

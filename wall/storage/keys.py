@@ -27,7 +27,7 @@ def posts(wall):
 
 def wall_of(key):
     """The wall whose stream ``key`` is, or None for any other key."""
-    return key[len(_POSTS):] if key.startswith(_POSTS) else None
+    return key[len(_POSTS) :] if key.startswith(_POSTS) else None
 
 
 def client_id(wall, cid):

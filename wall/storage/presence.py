@@ -21,7 +21,10 @@ class PresenceStore:
         """
         now = int(time.time() * 1000)
         script_keys = [
-            keys.online(wall), keys.processes(), keys.online_last(wall), keys.online_gate(wall)
+            keys.online(wall),
+            keys.processes(),
+            keys.online_last(wall),
+            keys.online_gate(wall),
         ]
         args = [process_id, count, now, now - int(timeout_s * 1000), 1000]
         total, announce = self._sync(keys=script_keys, args=args)
@@ -56,6 +59,4 @@ class PresenceStore:
             return 0
         seen = self.redis.zmscore(keys.processes(), list(counts))
         alive = now - int(timeout_s * 1000)
-        return sum(
-            int(c) for c, s in zip(counts.values(), seen) if s is not None and s >= alive
-        )
+        return sum(int(c) for c, s in zip(counts.values(), seen) if s is not None and s >= alive)

@@ -39,8 +39,11 @@ def read_posts(name):
     if after:
         page = store.after(wall, after, limit)
         return jsonify(
-            wall=wall, posts=page.posts, more=page.more,
-            deleted=page.deleted, truncated=page.truncated,
+            wall=wall,
+            posts=page.posts,
+            more=page.more,
+            deleted=page.deleted,
+            truncated=page.truncated,
         )
     page = store.before(wall, before, limit) if before else store.latest(wall, limit)
     return jsonify(wall=wall, posts=page.posts, more=page.more)

@@ -87,9 +87,7 @@ def check_production(settings, redis_client):
             log.warning("Redis at %s has no password in REDIS_URL; set requirepass", host)
         policy = redis_client.config_get("maxmemory-policy").get("maxmemory-policy")
         if policy and policy != "noeviction":
-            log.warning(
-                "Redis maxmemory-policy is %s: it may evict posts; use noeviction", policy
-            )
+            log.warning("Redis maxmemory-policy is %s: it may evict posts; use noeviction", policy)
     except Exception as exc:  # CONFIG may be disabled on managed Redis
         log.warning("could not check the Redis settings: %s", exc)
 

@@ -96,13 +96,18 @@ class SpeedNamespace(python_socketio.Namespace):
 
 def _request_bytes(environ):
     query = environ.get("QUERY_STRING", "")
-    line = len("%s %s%s HTTP/1.1\r\n" % (
-        environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
-        "?" + query if query else "",
-    ))
+    line = len(
+        "%s %s%s HTTP/1.1\r\n"
+        % (
+            environ.get("REQUEST_METHOD", ""),
+            environ.get("PATH_INFO", ""),
+            "?" + query if query else "",
+        )
+    )
     headers = sum(
         len(key[5:]) + len(str(value)) + 4
-        for key, value in environ.items() if key.startswith("HTTP_")
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
     )
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):

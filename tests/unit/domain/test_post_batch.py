@@ -71,8 +71,12 @@ def test_a_lone_post_goes_at_once(store):
 
 def test_one_failing_post_does_not_fail_its_batch(store, rdb):
     rdb.set("wall:posts:broken", "not a stream")
-    posts = [("w", "ann", "fine 1", None), ("broken", "ann", "fails", None),
-             ("w", "ann", "fine 2", "same"), ("w", "ann", "fine 2 again", "same")]
+    posts = [
+        ("w", "ann", "fine 1", None),
+        ("broken", "ann", "fails", None),
+        ("w", "ann", "fine 2", "same"),
+        ("w", "ann", "fine 2 again", "same"),
+    ]
     results = store.add_posts(posts)
     assert results[0][0]["message"] == "fine 1" and results[0][1]
     assert isinstance(results[1], redis.ResponseError)

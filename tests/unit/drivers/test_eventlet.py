@@ -1,11 +1,19 @@
-"""wall/websocket_reads.py: buffered reads and unmasking, against eventlet's own frame reader."""
+"""wall/drivers/eventlet.py, patch by patch, each applied to a subclass of the
+library's class (the library itself stays as it is in this process).
+
+Direct writes, buffered reads and unmasking, ping timers, the message cap.
+"""
 
 import os
+import queue
 import socket
+import threading
+from types import SimpleNamespace
 
 import pytest
 
-from wall.drivers.eventlet import BufferedReceiver, unmask
+from wall.drivers import eventlet as driver
+from wall.drivers.eventlet import BufferedReceiver, DirectWriter, unmask
 
 
 def reference_unmask(data, mask, length=None, offset=0):
@@ -19,7 +27,8 @@ def reference_unmask(data, mask, length=None, offset=0):
 def test_unmask_matches_the_byte_by_byte_xor(length, offset):
     data, mask = os.urandom(length), tuple(os.urandom(4))
     assert unmask(data, mask, length=length, offset=offset) == reference_unmask(
-        data, mask, length, offset)
+        data, mask, length, offset
+    )
 
 
 def test_buffered_receiver_hands_out_what_one_read_got_and_delegates_the_rest():
@@ -57,3 +66,152 @@ def test_eventlet_reads_frames_through_the_buffer():
     finally:
         left.close()
         right.close()
+
+
+# -- direct writes -----------------------------------------------------------
+
+
+def green_websocket():
+    """A server-side eventlet WebSocket on one end of a socket pair, and the other end."""
+    websocket = pytest.importorskip("eventlet.websocket")
+    from eventlet.greenio import GreenSocket
+
+    left, right = socket.socketpair()
+    return websocket.RFC6455WebSocket(GreenSocket(left), {}, 13), right
+
+
+def session(**state):
+    values = dict(upgraded=True, upgrading=False, closed=False, queue=queue.Queue())
+    values.update(state)
+    return SimpleNamespace(**values)
+
+
+def test_a_direct_write_goes_straight_to_the_socket():
+    ws, peer = green_websocket()
+    writer = DirectWriter(session(), ws, spawn=None)
+    assert writer.write(b"frame one") is True
+    assert peer.recv(100) == b"frame one"
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"upgraded": False},
+        {"upgrading": True},
+        {"closed": True},
+        "queued",
+        "sending",
+    ],
+)
+def test_a_frame_is_left_to_the_queue_whenever_writing_now_could_reorder(state):
+    ws, peer = green_websocket()
+    if state == "queued":
+        s = session()
+        s.queue.put("an older packet")
+    else:
+        s = session(**state) if isinstance(state, dict) else session()
+    writer = DirectWriter(s, ws, spawn=None)
+    if state == "sending":
+        writer.ws._sendlock.acquire()  # the writer task is in the middle of a frame
+    assert writer.write(b"frame") is False
+    peer.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        peer.recv(10)
+
+
+def test_a_partial_write_is_finished_by_a_task_holding_the_send_lock():
+    ws, peer = green_websocket()
+    ws.socket.fd.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    spawned = []
+    writer = DirectWriter(session(), ws, spawn=lambda fn, *args: spawned.append((fn, args)))
+    frame = os.urandom(4 * 1024 * 1024)
+    assert writer.write(frame) is True
+    ((finish, (rest,)),) = spawned
+    assert 0 < len(rest) < len(frame)
+    assert ws._sendlock.locked(), "others could write before the rest of the frame"
+    assert writer.write(b"next") is False  # it waits behind the rest
+    received = bytearray()
+    reader = threading.Thread(target=lambda: received.extend(_read_all(peer, len(frame))))
+    reader.start()
+    finish(rest)
+    reader.join(10)
+    assert bytes(received) == frame and not ws._sendlock.locked()
+
+
+def _read_all(sock, n):
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            break
+        data.extend(chunk)
+    return data
+
+
+# -- buffered reads ------------------------------------------------------------
+
+
+def test_buffered_reads_apply_to_server_sockets_only():
+    websocket = pytest.importorskip("eventlet.websocket")
+
+    class WebSocket(websocket.RFC6455WebSocket):
+        pass
+
+    driver.buffer_reads(WebSocket)
+    left, right = socket.socketpair()
+    try:
+        server = WebSocket(left, {}, 13)
+        client = WebSocket(right, {}, 13, client=True)
+        assert isinstance(server.socket, BufferedReceiver)
+        assert not isinstance(client.socket, BufferedReceiver)
+        assert websocket.RFC6455WebSocket(left, {}, 13).socket is left  # the library is untouched
+    finally:
+        left.close()
+        right.close()
+
+
+# -- ping timers -----------------------------------------------------------------
+
+
+def test_pings_come_from_a_timer_once_per_cycle():
+    socket_module = pytest.importorskip("engineio.socket")
+
+    class Socket(socket_module.Socket):
+        pass
+
+    timers = []
+    driver.ping_from_timers(Socket, lambda delay, fn, *args: timers.append((delay, fn, args)))
+    sent = []
+    s = Socket.__new__(Socket)
+    s.server = SimpleNamespace(ping_interval=25)
+    s.last_ping, s.closing, s.closed = 123.0, False, False
+    s.send = sent.append
+    s.schedule_ping()
+    s.schedule_ping()  # the previous cycle has not completed: no second timer
+    assert [t[0] for t in timers] == [25]
+    delay, fn, args = timers[0]
+    fn(*args)
+    assert [p.packet_type for p in sent] == [2] and s.last_ping  # engine.io PING
+    s.closed = True
+    fn(*args)
+    assert len(sent) == 1, "a closed session was pinged"
+
+
+# -- message cap -------------------------------------------------------------------
+
+
+def test_a_fragmented_message_is_capped_as_a_whole():
+    websocket = pytest.importorskip("eventlet.websocket")
+
+    class Message(websocket.RFC6455WebSocket.Message):
+        pass
+
+    driver.cap_messages(Message, websocket.FailedConnectionError)
+    message = Message(1, max_frame_length=10)
+    message.push(b"12345")
+    message.push(b"12345")
+    with pytest.raises(websocket.FailedConnectionError):
+        message.push(b"1")
+    uncapped = websocket.RFC6455WebSocket.Message(1, max_frame_length=10)
+    for _ in range(5):
+        uncapped.push(b"12345")  # the library's own class is untouched

@@ -17,22 +17,31 @@ from wall.drivers import Patch, Target, installed_version, replaces
 
 drivers.status()  # loads every driver module, so that PATCHES is complete
 ALL = sorted(drivers.PATCHES.values(), key=lambda p: p.name)
-ALL_TARGETS = sorted({(t.module, t.path): t for p in ALL for t in p.targets}.values(),
-                     key=lambda t: t.name)
+ALL_TARGETS = sorted(
+    {(t.module, t.path): t for p in ALL for t in p.targets}.values(), key=lambda t: t.name
+)
 
 
 def test_there_is_a_patch_for_every_fast_path_and_hook():
     assert {p.name for p in ALL} >= {
-        "socketio.emits", "socketio.sessions", "socketio.message_queue_liveness",
-        "eventlet.direct_writes", "eventlet.buffered_reads", "eventlet.ping_timers",
-        "eventlet.message_cap", "gevent.message_cap",
+        "socketio.emits",
+        "socketio.sessions",
+        "socketio.message_queue_liveness",
+        "eventlet.direct_writes",
+        "eventlet.buffered_reads",
+        "eventlet.ping_timers",
+        "eventlet.message_cap",
+        "gevent.message_cap",
     }
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=lambda t: t.name)
 def test_every_target_holds_in_the_installed_libraries(target):
     assert target.problem() is None, "%s (installed %s %s)" % (
-        target.problem(), target.package, installed_version(target.package))
+        target.problem(),
+        target.package,
+        installed_version(target.package),
+    )
 
 
 @pytest.mark.parametrize("patch", ALL, ids=lambda p: p.name)
@@ -40,7 +49,8 @@ def test_every_patch_was_tested_against_the_installed_versions(patch):
     for package, version in patch.tested.items():
         assert installed_version(package) == version, (
             "%s was written against %s %s; %s is installed: check its targets, then "
-            "update Patch.tested" % (patch.name, package, version, installed_version(package)))
+            "update Patch.tested" % (patch.name, package, version, installed_version(package))
+        )
 
 
 def test_requirements_pin_the_patched_libraries_to_their_minor_versions():
@@ -54,13 +64,20 @@ def test_requirements_pin_the_patched_libraries_to_their_minor_versions():
         for package, version in patch.tested.items():
             major, minor = version.split(".")[:2]
             assert pins[package] == ">=%s.%s,<%s.%d" % (major, minor, major, int(minor) + 1), (
-                package, pins[package])
+                package,
+                pins[package],
+            )
 
 
 def test_a_missing_target_turns_its_patch_off_with_one_warning(caplog):
-    patch = Patch("test.missing", "nothing", [
-        Target("socketio.server", "Server._no_such_method", "python-socketio"),
-    ], {"python-socketio": "5.18.1"})
+    patch = Patch(
+        "test.missing",
+        "nothing",
+        [
+            Target("socketio.server", "Server._no_such_method", "python-socketio"),
+        ],
+        {"python-socketio": "5.18.1"},
+    )
     try:
         with caplog.at_level(logging.WARNING, logger="wall.drivers"):
             assert patch.usable() is False
@@ -77,8 +94,9 @@ def test_a_missing_target_turns_its_patch_off_with_one_warning(caplog):
 def test_a_changed_target_is_refused():
     changed = Target("socketio.server", "Server._send_packet", "python-socketio", "000000000000")
     assert "changed" in changed.problem()
-    unmentioned = Target("socketio.server", "Server._send_packet", "python-socketio",
-                         sets=("no_such_attribute",))
+    unmentioned = Target(
+        "socketio.server", "Server._send_packet", "python-socketio", sets=("no_such_attribute",)
+    )
     assert "no longer sets self.no_such_attribute" in unmentioned.problem()
     assert "cannot be imported" in Target("no.such.module", "x", "nobody").problem()
 

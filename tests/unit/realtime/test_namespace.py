@@ -46,7 +46,9 @@ def test_post_reaches_every_socket_on_the_wall_once(socket_client):
     assert ack(a, "join", {"wall": "w"})["ok"]
     assert ack(b, "join", {"wall": "w"})["ok"]
     assert ack(other, "join", {"wall": "elsewhere"})["ok"]
-    reply = ack(a, "add to wall", {"wall": "w", "username": "ann", "message": "hi", "client_id": "c1"})
+    reply = ack(
+        a, "add to wall", {"wall": "w", "username": "ann", "message": "hi", "client_id": "c1"}
+    )
     assert reply["ok"] and reply["post"]["message"] == "hi"
     inbox_a, inbox_b = Inbox(a), Inbox(b)
     wait_for(lambda: inbox_a.of("new post") and inbox_b.of("new post"))
@@ -57,8 +59,10 @@ def test_post_reaches_every_socket_on_the_wall_once(socket_client):
 
 def test_join_after_catches_up(socket_client):
     a = socket_client()
-    ids = [ack(a, "add to wall", {"wall": "w", "username": "a", "message": str(i)})["post"]["id"]
-           for i in range(250)]
+    ids = [
+        ack(a, "add to wall", {"wall": "w", "username": "a", "message": str(i)})["post"]["id"]
+        for i in range(250)
+    ]
     reply = ack(a, "join", {"wall": "w", "after": ids[9]})
     assert [p["id"] for p in reply["posts"]] == ids[10:210]
     assert reply["more"] is True
@@ -90,7 +94,11 @@ def test_leave_stops_delivery(socket_client):
         ("add to wall", {"wall": "w", "username": "a", "message": "x" * 1001}, "1000"),
         ("add to wall", {"wall": "w", "username": 5, "message": "x"}, "string"),
         ("add to wall", {"wall": "w", "username": "a"}, "'message'"),
-        ("add to wall", {"wall": "w", "username": "a", "message": "x", "client_id": ""}, "client_id"),
+        (
+            "add to wall",
+            {"wall": "w", "username": "a", "message": "x", "client_id": ""},
+            "client_id",
+        ),
     ],
 )
 def test_bad_payloads_get_invalid(socket_client, rdb, event, data, message):

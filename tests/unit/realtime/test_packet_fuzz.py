@@ -25,7 +25,10 @@ near_valid = st.builds(
         st.text(max_size=200),
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
             max_leaves=10,
         ).map(json.dumps),
         st.integers(1, 3000).map(lambda n: "[" * n + "]" * n),

@@ -25,7 +25,11 @@ def test_add_post_returns_the_contract_shape(store, rdb):
     assert created
     assert set(post) == {"id", "wall", "username", "message", "ts", "client_id"}
     assert (post["wall"], post["username"], post["message"], post["client_id"]) == (
-        "w", "ann", "hello", "c-1")
+        "w",
+        "ann",
+        "hello",
+        "c-1",
+    )
     assert post["ts"] == int(post["id"].split("-")[0])
     assert rdb.xlen("wall:posts:w") == 1
 

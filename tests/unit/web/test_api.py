@@ -30,7 +30,7 @@ def test_pages(client):
 
 def test_static_urls_are_versioned(client):
     page = client.get("/").data.decode()
-    match = re.search(r'/static/v/([0-9a-f]{12})/css/wall\.css', page)
+    match = re.search(r"/static/v/([0-9a-f]{12})/css/wall\.css", page)
     assert match, page
     with client.get(match.group(0)) as cached:
         assert cached.status_code == 200
@@ -57,7 +57,11 @@ def test_write_then_read(client):
     created = post(client, username=" ann ", message="hi\r\nthere", extra="ignored")
     assert created.status_code == 201
     stored = created.json["post"]
-    assert (stored["username"], stored["message"], stored["client_id"]) == ("ann", "hi\nthere", None)
+    assert (stored["username"], stored["message"], stored["client_id"]) == (
+        "ann",
+        "hi\nthere",
+        None,
+    )
     page = client.get("/api/walls/w/posts").json
     assert page == {"wall": "w", "posts": [stored], "more": False}
 
@@ -135,7 +139,8 @@ def test_unknown_api_route_is_json_404(client):
 
 def test_body_over_64_kib_is_413(client, rdb):
     reply = client.post(
-        "/api/walls/w/posts", data='{"username": "a", "message": "%s"}' % ("x" * 70000),
+        "/api/walls/w/posts",
+        data='{"username": "a", "message": "%s"}' % ("x" * 70000),
         content_type="application/json",
     )
     assert reply.status_code == 413 and reply.json["error"] == "too_large"

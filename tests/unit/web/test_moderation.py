@@ -17,7 +17,9 @@ def app(redis_url):
 
 
 def add(client, message="hello"):
-    return client.post("/api/walls/w/posts", json={"username": "a", "message": message}).json["post"]
+    return client.post("/api/walls/w/posts", json={"username": "a", "message": message}).json[
+        "post"
+    ]
 
 
 def delete(client, post_id, token=TOKEN, scheme="Bearer"):
@@ -36,9 +38,13 @@ def test_delete_removes_the_post(client, rdb):
 
 @pytest.mark.parametrize(
     ("token", "scheme", "status", "code"),
-    [(None, "Bearer", 401, "unauthorized"), ("", "Bearer", 401, "unauthorized"),
-     (TOKEN, "Basic", 401, "unauthorized"), ("wrong", "Bearer", 403, "forbidden"),
-     (TOKEN + "x", "Bearer", 403, "forbidden")],
+    [
+        (None, "Bearer", 401, "unauthorized"),
+        ("", "Bearer", 401, "unauthorized"),
+        (TOKEN, "Basic", 401, "unauthorized"),
+        ("wrong", "Bearer", 403, "forbidden"),
+        (TOKEN + "x", "Bearer", 403, "forbidden"),
+    ],
 )
 def test_delete_needs_the_right_token(client, rdb, token, scheme, status, code):
     post = add(client)
@@ -77,7 +83,9 @@ def test_open_pages_get_post_deleted_and_catch_up_skips_it(app, client):
 
         assert wait_for(got_deletion) == [{"wall": "w", "id": doomed["id"]}]
         # a client that was away re-joins after ``first``: it learns of the deletion
-        again = sc.emit("join", {"wall": "w", "after": first["id"]}, namespace="/wall", callback=True)
+        again = sc.emit(
+            "join", {"wall": "w", "after": first["id"]}, namespace="/wall", callback=True
+        )
         assert again["posts"] == [] and again["deleted"] == [doomed["id"]]
     finally:
         sc.disconnect("/wall")

@@ -36,8 +36,12 @@ def test_cross_site_posts_are_refused(client, rdb, headers):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Origin": "http://localhost"}, {"Origin": "http://LOCALHOST:80"},
-     {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}],
+    [
+        {},
+        {"Origin": "http://localhost"},
+        {"Origin": "http://LOCALHOST:80"},
+        {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
+    ],
 )
 def test_same_origin_and_originless_posts_pass(client, headers):
     assert client.post("/api/walls/w/posts", json=BODY, headers=headers).status_code == 201
@@ -47,9 +51,13 @@ def test_allowed_origins_extend_the_own_one(redis_url):
     app = create_app(make_config(redis_url, ALLOWED_ORIGINS=["https://partner.example"]))
     try:
         client = app.test_client()
-        ok = client.post("/api/walls/w/posts", json=BODY, headers={"Origin": "https://partner.example"})
+        ok = client.post(
+            "/api/walls/w/posts", json=BODY, headers={"Origin": "https://partner.example"}
+        )
         assert ok.status_code == 201
-        bad = client.post("/api/walls/w/posts", json=BODY, headers={"Origin": "https://other.example"})
+        bad = client.post(
+            "/api/walls/w/posts", json=BODY, headers={"Origin": "https://other.example"}
+        )
         assert bad.status_code == 403
     finally:
         stop_app(app)
@@ -58,8 +66,9 @@ def test_allowed_origins_extend_the_own_one(redis_url):
 def test_production_needs_a_secret_key(redis_url):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(make_config(redis_url, WALL_ENV="production", SECRET_KEY_SET=False))
-    app = create_app(make_config(redis_url, WALL_ENV="production", SECRET_KEY="x" * 40,
-                                 SECRET_KEY_SET=True))
+    app = create_app(
+        make_config(redis_url, WALL_ENV="production", SECRET_KEY="x" * 40, SECRET_KEY_SET=True)
+    )
     stop_app(app)
 
 

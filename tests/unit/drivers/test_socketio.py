@@ -1,0 +1,61 @@
+"""wall/drivers/socketio.py: the hooks on a python-socketio Server."""
+
+import engineio.packet
+import pytest
+import socketio
+
+from wall.drivers import socketio as socketio_driver
+from wall.realtime.broadcast import Broadcast
+
+from ..realtime.test_broadcast import Session, Writer, unframe
+
+
+@pytest.fixture
+def server():
+    sio = socketio.Server(async_mode="threading")
+    sio.eio.sockets.update({"direct1": Session(Writer()), "polling": Session()})
+    return sio
+
+
+def test_acks_are_written_directly_as_engine_io_messages(server):
+    broadcast = Broadcast(server, "/wall")
+    ack = server.packet_class(socketio.packet.ACK, namespace="/wall", data=[{"ok": True}], id=7)
+    server._send_packet("direct1", ack)  # python-socketio's own call, routed to the broadcast
+    assert unframe(server.eio.sockets["direct1"].wall_direct.frames[0]) == '43/wall,7[{"ok":true}]'
+    assert broadcast.direct == 0  # acks are not counted as broadcast frames
+
+
+def test_python_socketio_emits_take_the_broadcast_path(server):
+    broadcast = Broadcast(server, "/wall")
+    packet = socketio.packet.Packet(socketio.packet.EVENT, namespace="/wall", data=["x", 1])
+    eio_packet = engineio.packet.Packet(engineio.packet.MESSAGE, packet.encode())
+    for sid in ("direct1", "polling"):
+        server._send_eio_packet(sid, eio_packet)
+    assert len(server.eio.sockets["direct1"].wall_direct.frames) == 1
+    assert server.eio.sockets["polling"].queued == [eio_packet]
+    assert (broadcast.direct, broadcast.queued) == (1, 1)
+
+
+def test_the_session_hooks_wrap_python_socketio_s_handlers_in_order():
+    sio = socketio.Server(async_mode="threading")
+    seen = []
+
+    def hook(name):
+        def run(eio_sid, data, handle):
+            seen.append((name, eio_sid))
+            return handle(eio_sid, data)
+
+        return run
+
+    assert socketio_driver.hook_sessions(
+        sio,
+        on_connect=hook("connect"),
+        on_disconnect=hook("disconnect"),
+        on_message=hook("message"),
+    )
+    sio.eio.handlers["connect"]("e1", {"REMOTE_ADDR": "1.2.3.4"})
+    assert sio.get_environ("nobody") is None and sio.environ["e1"]["REMOTE_ADDR"] == "1.2.3.4"
+    sio.eio.handlers["message"]("e1", "1/wall,")  # a DISCONNECT from a namespace it never joined
+    sio.eio.handlers["disconnect"]("e1", "gone")
+    assert seen == [("connect", "e1"), ("message", "e1"), ("disconnect", "e1")]
+    assert "e1" not in sio.environ  # python-socketio's own handler ran too

@@ -1,0 +1,223 @@
+"""Delivery's join, ready and extend, step by step, against the real test Redis.
+
+The reader is not started: each test runs its rounds itself with
+:meth:`Delivery.poll`, at exactly the moment a race would put them (while a
+join is pending, before its ack is ready...), so every ordering is tested
+deterministically, in milliseconds. The Socket.IO side is a recorder: what
+is checked is who would have been sent what, and in which order.
+"""
+
+import pytest
+
+from wall import protocol, storage
+from wall.metrics import Metrics
+from wall.realtime.delivery import Delivery
+from wall.storage.posts import PostStore
+from wall.storage.streams import StreamReader
+
+W = "w"
+
+
+class Sockets:
+    """Stands in for SocketRooms: engine.io ids are "e-" + sid."""
+
+    def __init__(self):
+        self.rooms = set()
+
+    def eio_sid(self, sid):
+        return "e-" + sid
+
+    def enter(self, sid, wall):
+        self.rooms.add((sid, wall))
+
+    def leave(self, sid, wall):
+        self.rooms.discard((sid, wall))
+
+
+class Counts:
+    def __init__(self):
+        self.local = {}
+
+    def set_local(self, wall, count):
+        self.local[wall] = count
+
+
+class Sent:
+    """Stands in for Broadcast: records (recipients, event, data)."""
+
+    def __init__(self):
+        self.log = []
+
+    def send(self, eio_sids, event, data):
+        self.log.append((sorted(eio_sids), event, data))
+
+    def to(self, eio_sid, event=protocol.NEW_POST):
+        return [
+            d["id"] if event == protocol.NEW_POST else d
+            for r, e, d in self.log
+            if eio_sid in r and e == event
+        ]
+
+
+@pytest.fixture
+def parts(redis_url):
+    client = storage.connect(redis_url)
+    blocking = storage.connect(redis_url, socket_timeout=5)
+    posts = PostStore(client, history=10000)
+    sent, counts, sockets = Sent(), Counts(), Sockets()
+    delivery = Delivery(
+        posts,
+        StreamReader(client, "proc"),
+        blocking,
+        sockets,
+        counts,
+        sent,
+        Metrics(),
+        spawn=lambda *args: None,  # no reader task: the tests poll themselves
+    )
+    delivery.wake_position = "0-0"
+    yield delivery, posts, sent, counts, sockets
+    client.close()
+    blocking.close()
+
+
+def poll(delivery):
+    delivery.wake_position = delivery.poll(delivery.wake_position, block_ms=1)
+
+
+def add(posts, n, prefix="m"):
+    return [posts.add_post(W, "ann", "%s%d" % (prefix, i))[0]["id"] for i in range(n)]
+
+
+def join(delivery, sid, after=None):
+    return delivery.ready(delivery.join(sid, W, after))
+
+
+def ids(ack):
+    return [p["id"] for p in ack["posts"]]
+
+
+def test_a_plain_join_gets_the_newest_page_and_then_only_what_follows(parts):
+    delivery, posts, sent, counts, sockets = parts
+    old = add(posts, 60)
+    ack = join(delivery, "a")
+    assert ids(ack) == old[10:] and ack["more"] is True
+    assert ("a", W) in sockets.rooms and counts.local[W] == 1
+    poll(delivery)
+    assert sent.to("e-a") == []  # nothing the ack already held
+    new = add(posts, 3, "n")
+    poll(delivery)
+    assert sent.to("e-a") == new
+
+
+def test_posts_read_while_a_join_is_pending_skip_it_and_complete_its_ack(parts):
+    delivery, posts, sent, _, _ = parts
+    first = add(posts, 2)
+    join(delivery, "live")
+    joining = delivery.join("late", W)  # pending from here
+    during = add(posts, 3, "during")
+    poll(delivery)
+    assert sent.to("e-live") == during
+    assert sent.to("e-late") == [], "a live post reached a socket before its ack"
+    ack = delivery.ready(joining)
+    assert ids(ack) == first + during  # the ack was completed with them
+    after = add(posts, 1, "after")
+    poll(delivery)
+    assert sent.to("e-late") == after and sent.to("e-live") == during + after
+
+
+def test_a_catch_up_join_while_pending_gets_the_posts_read_meanwhile(parts):
+    delivery, posts, sent, _, _ = parts
+    old = add(posts, 5)
+    join(delivery, "live")
+    joining = delivery.join("back", W, after=old[1])
+    during = add(posts, 2, "during")
+    poll(delivery)
+    ack = delivery.ready(joining)
+    assert ids(ack) == old[2:] + during and ack["more"] is False
+    assert sent.to("e-back") == []
+
+
+def test_a_page_that_ran_ahead_of_the_reader_is_cut_back_and_the_rest_comes_live(parts):
+    delivery, posts, sent, _, _ = parts
+    add(posts, 2)
+    join(delivery, "live")  # the reader's position: the second post
+    ahead = add(posts, 2, "ahead")  # stored, not yet read
+    ack = join(delivery, "new")
+    assert ahead[0] not in ids(ack), "the ack held posts past the reader's position"
+    poll(delivery)
+    assert sent.to("e-new") == ahead and sent.to("e-live") == ahead
+
+
+def test_more_than_a_page_while_pending_gives_the_newest_page(parts):
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "live")
+    joining = delivery.join("late", W)
+    burst = add(posts, protocol.JOIN_POSTS + 10, "burst")
+    poll(delivery)
+    ack = delivery.ready(joining)
+    assert ids(ack) == burst[-protocol.JOIN_POSTS :] and ack["more"] is True
+    assert sent.to("e-late") == []
+
+
+def test_a_catch_up_with_more_pages_stops_at_the_reader_and_leaves_the_rest_to_http(parts):
+    delivery, posts, sent, _, _ = parts
+    old = add(posts, protocol.CATCH_UP_POSTS + 20)
+    join(delivery, "live")
+    joining = delivery.join("back", W, after=old[0])
+    during = add(posts, 2, "during")
+    poll(delivery)
+    ack = delivery.ready(joining)
+    assert ids(ack) == old[1 : protocol.CATCH_UP_POSTS + 1] and ack["more"] is True
+    later = add(posts, 1, "later")
+    poll(delivery)
+    # what it missed is paged over HTTP; live delivery starts after the reader's position
+    assert sent.to("e-back") == later and during[0] not in sent.to("e-back")
+
+
+def test_a_deletion_while_pending_is_in_the_ack(parts):
+    delivery, posts, sent, _, _ = parts
+    old = add(posts, 3)
+    join(delivery, "live")
+    joining = delivery.join("back", W, after=old[0])
+    posts.delete_post(W, old[1])
+    poll(delivery)
+    ack = delivery.ready(joining)
+    assert ids(ack) == [old[2]] and ack["deleted"] == [old[1]]
+    assert sent.to("e-live", protocol.POST_DELETED) == [{"wall": W, "id": old[1]}]
+    assert sent.to("e-back", protocol.POST_DELETED) == []
+
+
+def test_a_socket_that_leaves_while_pending_never_goes_live(parts):
+    delivery, posts, sent, counts, sockets = parts
+    join(delivery, "live")
+    joining = delivery.join("gone", W)
+    assert counts.local[W] == 2
+    assert delivery.leave("gone", W) is True
+    assert counts.local[W] == 1 and ("gone", W) not in sockets.rooms
+    delivery.ready(joining)
+    add(posts, 1)
+    poll(delivery)
+    assert sent.to("e-gone") == []
+    assert delivery.leave("gone", W) is False
+
+
+def test_a_rejoin_counts_once_and_the_last_socket_stops_the_reading(parts):
+    delivery, posts, _, counts, _ = parts
+    join(delivery, "a")
+    join(delivery, "a")
+    assert counts.local[W] == 1 and delivery.joined_count() == 1
+    delivery.disconnect("a")
+    assert counts.local[W] == 0 and delivery.walls() == []
+
+
+def test_a_reader_far_behind_sends_resync_and_goes_on_from_the_newest(parts):
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "a")
+    add(posts, protocol.RESYNC_BEHIND + 5)
+    poll(delivery)
+    assert sent.to("e-a", protocol.RESYNC) == [{"wall": W}]
+    assert sent.to("e-a") == []
+    new = add(posts, 1, "new")
+    poll(delivery)
+    assert sent.to("e-a") == new

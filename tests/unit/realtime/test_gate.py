@@ -1,0 +1,99 @@
+"""The admission gate as a WSGI middleware, and its slow-session sweep."""
+
+import json
+import queue
+from types import SimpleNamespace
+
+import pytest
+
+from wall.realtime.gate import ConnectionGate
+
+
+class Session:
+    """An engine.io session as far as the gate looks at it."""
+
+    def __init__(self, queued=0):
+        self.queue = queue.Queue()
+        for _ in range(queued):
+            self.queue.put(None)
+        self.closed_with = None
+
+    def close(self, wait=True, reason=None):
+        self.closed_with = (wait, reason)
+
+
+def make_gate(sessions=None, max_connections=3, per_address=2, max_queue=5, compression=False):
+    eio = SimpleNamespace(
+        sockets=dict(sessions or {}), reason=SimpleNamespace(SERVER_DISCONNECT="server disconnect")
+    )
+    socketio = SimpleNamespace(server=SimpleNamespace(eio=eio))
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(environ)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    gate = ConnectionGate(
+        app, socketio, max_connections, per_address, max_queue, compression=compression
+    )
+    return gate, seen, eio
+
+
+def call(gate, path="/socket.io/", query="EIO=4&transport=polling", address="10.0.0.1", **extra):
+    environ = {"PATH_INFO": path, "QUERY_STRING": query, "REMOTE_ADDR": address, **extra}
+    status = []
+    body = b"".join(gate(environ, lambda s, headers: status.append((s, dict(headers)))))
+    return status[0][0], status[0][1], body
+
+
+def test_new_sessions_are_let_in_until_the_process_is_full():
+    gate, seen, eio = make_gate({"a": Session(), "b": Session()})
+    assert call(gate)[0] == "200 OK"
+    eio.sockets["c"] = Session()
+    status, headers, body = call(gate)
+    assert status.startswith("503") and headers["Retry-After"] == "5"
+    assert json.loads(body) == {
+        "error": "unavailable",
+        "retry_after": 5,
+        "message": "This server is full; try again shortly.",
+    }
+    # a request of an open session (with sid) always passes
+    assert call(gate, query="EIO=4&transport=polling&sid=a")[0] == "200 OK"
+    assert call(gate, path="/api/walls")[0] == "200 OK"  # and anything else
+    assert gate.refused == 1
+
+
+def test_a_draining_process_refuses_new_sessions():
+    gate, _, _ = make_gate()
+    gate.draining = True
+    status, _, body = call(gate)
+    assert status.startswith("503") and b"restarting" in body
+
+
+def test_one_address_holds_at_most_its_share():
+    gate, _, _ = make_gate(max_connections=100, per_address=2)
+    handled = []
+    for sid in ("s1", "s2"):
+        gate.connected(sid, {"REMOTE_ADDR": "10.0.0.9"}, lambda *a: handled.append(a))
+    assert len(handled) == 2
+    status, _, body = call(gate, address="10.0.0.9")
+    assert status.startswith("429") and json.loads(body)["error"] == "rate_limited"
+    assert call(gate, address="10.0.0.8")[0] == "200 OK"  # another address
+    gate.disconnected("s1", "gone", lambda *a: None)
+    assert call(gate, address="10.0.0.9")[0] == "200 OK"
+
+
+@pytest.mark.parametrize(("compression", "kept"), [(False, False), (True, True)])
+def test_permessage_deflate_is_offered_only_when_on(compression, kept):
+    gate, seen, _ = make_gate(compression=compression)
+    call(gate, HTTP_SEC_WEBSOCKET_EXTENSIONS="permessage-deflate")
+    assert ("HTTP_SEC_WEBSOCKET_EXTENSIONS" in seen[0]) is kept
+
+
+def test_sessions_whose_queue_grew_past_the_limit_are_closed():
+    slow, fine = Session(queued=6), Session(queued=5)
+    gate, _, eio = make_gate({"slow": slow, "fine": fine}, max_queue=5)
+    assert gate.close_slow_sessions() == 1
+    assert slow.closed_with == (False, "server disconnect") and fine.closed_with is None
+    assert "slow" not in eio.sockets and gate.slow_closed == 1
