@@ -7,8 +7,16 @@ This file is the only place that imports the async library for the app;
 """
 
 import os
+import sys
 
-ASYNC_MODE = os.environ.setdefault("WALL_ASYNC_MODE", "eventlet")
+# Read as wall/settings.py reads it, before anything else can import socket.
+ASYNC_MODE = os.environ.get("WALL_ASYNC_MODE", "").strip().lower() or "eventlet"
+if ASYNC_MODE not in ("eventlet", "gevent", "threading"):
+    sys.exit(
+        "WALL_ASYNC_MODE must be one of eventlet, gevent, threading, not %r"
+        % os.environ["WALL_ASYNC_MODE"]
+    )
+os.environ["WALL_ASYNC_MODE"] = ASYNC_MODE
 if ASYNC_MODE == "eventlet":
     import eventlet
 

@@ -312,6 +312,7 @@ class Server:
         if kind in ("wall", "wall-pubsub"):
             full_env.update(WALL_SETTINGS)
             full_env["SECRET_KEY"] = "bench-" + os.urandom(16).hex()
+            full_env["WALL_ROOT"] = wall_dir  # the checkout the pub/sub contender runs
             full_env.update(self.env)
             self.launched = AppProcess(
                 self.port,

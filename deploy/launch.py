@@ -21,9 +21,9 @@ import sys
 import time
 import urllib.request
 
-from wall.storage.embedded import RedisProcess, free_port
+from wall.storage.embedded import EmbeddedRedis, RedisProcess, free_port
 
-__all__ = ["AppProcess", "Cluster", "Nginx", "Process", "RedisProcess", "free_port"]
+__all__ = ["AppProcess", "Cluster", "Nginx", "Process", "RedisProcess", "free_port", "stop_all"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NGINX_CONF = os.path.join(ROOT, "deploy", "nginx.conf")
@@ -107,6 +107,24 @@ class Process:
 
     def kill(self):
         self.stop(signal.SIGKILL)
+
+    def wait(self, timeout=15):
+        """Wait for the process to exit; SIGKILL it after ``timeout``. Return its status."""
+        if self.process is None:
+            return None
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def stop_all(processes, sig=signal.SIGTERM, timeout=15):
+    """Signal every process at once, then wait for each (so their drains overlap)."""
+    for process in processes:
+        process.send_signal(sig)
+    for process in processes:
+        process.wait(timeout)
 
     def log(self, tail=4000):
         try:
@@ -236,8 +254,9 @@ class Cluster:
         self.workdir = os.path.abspath(workdir)
         self.redis_url = redis_url
         self.listen_port = listen_port
-        self.env = dict(os.environ if env is None else env)
-        self.env.update(WALL_ASYNC_MODE=async_mode, WALL_PROXY_FIX="1")
+        # behind the shipped nginx, one proxy sets X-Forwarded-*; env may say otherwise
+        self.env = {"WALL_ASYNC_MODE": async_mode, "WALL_PROXY_FIX": "1"}
+        self.env.update(os.environ if env is None else env)
         self.redis = None
         self.apps = []
         self.nginx = None
@@ -249,7 +268,8 @@ class Cluster:
     def start(self):
         os.makedirs(self.workdir, exist_ok=True)
         if self.redis_url is None:
-            self.redis = RedisProcess(os.path.join(self.workdir, "redis"))
+            # locked: two clusters on one folder would share one AOF
+            self.redis = EmbeddedRedis(os.path.join(self.workdir, "redis"))
             self.redis_url = self.redis.start()
         self.env["REDIS_URL"] = self.redis_url
         for _ in range(self.n):
@@ -270,7 +290,6 @@ class Cluster:
     def stop(self):
         if self.nginx is not None:
             self.nginx.stop()
-        for app in self.apps:
-            app.stop()
+        stop_all(self.apps)
         if self.redis is not None:
             self.redis.stop()

@@ -1,7 +1,7 @@
 """wall: a live message wall on Flask-SocketIO and Redis Streams.
 
-The package never imports eventlet or gevent: ``app.py`` chooses the async
-library, monkey-patches, and installs its driver before importing this.
+Nothing here imports eventlet or gevent but ``wall/drivers/``, and that only
+when ``app.py`` installs the driver of the library it chose and patched.
 docs/architecture.md shows the layers and a post's path through them.
 """
 
@@ -10,7 +10,7 @@ import os
 
 from flask import Flask
 
-from . import domain, realtime, storage, web
+from . import domain, drivers, realtime, storage, web
 from .metrics import Metrics
 from .realtime import socketio
 from .settings import Settings
@@ -45,10 +45,12 @@ def create_app(test_config=None):
     metrics = app.extensions["wall.metrics"] = Metrics()
 
     store = storage.init_app(app, settings)
-    security.check_production(settings, store.redis)
     posts = domain.init_app(app, settings, store, metrics)
     origins = security.OriginPolicy(settings.allowed_origins)
     live = realtime.init_app(app, settings, store, posts, metrics, origins)
+    security.check_production(
+        settings, store.redis, drivers.missing_protections(settings.async_mode)
+    )
     # Last: its ProxyFix must wrap the gate that realtime put in front.
     web.init_app(app, settings, store, live.server, origins)
     return app

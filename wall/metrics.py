@@ -87,5 +87,8 @@ class Metrics:
         self.slow_closed.set(gate.slow_closed)
         self.broadcast.labels("direct").set(broadcast.direct)
         self.broadcast.labels("queued").set(broadcast.queued)
+        fast_paths = dict(fast_paths)
+        if not broadcast.direct_writes:  # WALL_DIRECT_WRITES=off: installed, not used
+            fast_paths["eventlet.direct_writes"] = False
         for name, active in fast_paths.items():
             self.fast_paths.labels(name).set(1 if active else 0)

@@ -3,15 +3,17 @@
 A benchmark contender only (``make bench``'s ``wall-pubsub``), kept to measure
 what the stream path costs (issue 8): posts reach sockets at most once, so
 never deploy this. It is app.py plus two changes made from outside the
-product code: the stream reader never starts, and each stored post is
-emitted through Flask-SocketIO's message queue to every process.
+product code: the stream reader's task does nothing (joins still read their
+ack from the stream and wake it), and each stored post is emitted through
+Flask-SocketIO's message queue to every process. ``WALL_ROOT`` names the
+checkout to run (``--wall-dir``), by default this one.
 """
 
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
+HERE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.environ.get("WALL_ROOT") or HERE)
 os.environ["WALL_ASYNC_MODE"] = "eventlet"
 
 import eventlet  # noqa: E402

@@ -1,6 +1,6 @@
 """The broadcast fast path: frames written straight to idle WebSockets, in order.
 
-``wall/broadcast.py`` builds each live event's frame once and writes it to
+``wall/realtime/broadcast.py`` builds each live event's frame once and writes it to
 every local WebSocket whose writer is idle; long-polling sessions and busy
 writers get the same packet through engine.io's queue. These tests check
 that both paths deliver everything once and in order (``online`` and other
@@ -42,7 +42,14 @@ def fan_out(server, wall, websockets, pollers, posts):
         await asyncio.gather(*(c.connect() for c in clients))
         try:
             await asyncio.gather(*(c.join(wall) for c in clients))
-            await asyncio.sleep(1.5)  # the last ``online`` announcement goes out
+            # the announcement of the full count reaches everyone (at most one
+            # a second per wall, so it may take a tick or two on a busy machine)
+            total = len(clients)
+            deadline = asyncio.get_running_loop().time() + 10
+            while not all(("online", {"wall": wall, "count": total}) in c.events for c in clients):
+                assert asyncio.get_running_loop().time() < deadline, "online never settled"
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
             before = frames(server)
             sent = [(await clients[0].post(wall, "p%d" % i))["post"]["id"] for i in range(posts)]
             deadline = asyncio.get_running_loop().time() + 15

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import redis
 
-from deploy.launch import Cluster, RedisProcess, nginx_binary
+from deploy.launch import Cluster, RedisProcess, nginx_binary, stop_all
 from wall import create_app, socketio, stop_app
 
 from .helpers import make_config
@@ -87,7 +87,8 @@ def wall_name():
 
 @pytest.fixture
 def start_server(redis_url, tmp_path):
-    """A factory of ``python app.py`` processes on the test Redis, killed afterwards.
+    """A factory of ``python app.py`` processes on the test Redis, stopped afterwards
+    (SIGTERM, so that every test also drains and exits cleanly; SIGKILL after 15 s).
 
     ``start_server(port=old.port)`` starts one where an earlier one was;
     ``redis=`` points one at another Redis (None: its embedded one).
@@ -102,8 +103,7 @@ def start_server(redis_url, tmp_path):
         return server
 
     yield start
-    for server in started:
-        server.kill()
+    stop_all(started)
 
 
 @pytest.fixture

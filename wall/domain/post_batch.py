@@ -49,12 +49,12 @@ class PostBatch:
         if not lead:
             mine.done.wait()
         if lead or mine.leads:
-            self._send()
+            self._send_batch()
         if isinstance(mine.result, Exception):
             raise mine.result
         return mine.result
 
-    def _send(self):
+    def _send_batch(self):
         with self._lock:
             batch, self._queue = self._queue, []
         try:

@@ -28,8 +28,9 @@ class PostLimits:
         if storage is None:
             self.per_socket = self.per_address = ratelimit.NoLimit()
         else:
-            self.per_socket = ratelimit.moving_window(storage, per_socket, "socket", "posts")
-            self.per_address = ratelimit.moving_window(storage, per_address, "ip", "posts")
+            message = "Too many posts; wait %d s before posting again."
+            self.per_socket = ratelimit.moving_window(storage, per_socket, "socket", message)
+            self.per_address = ratelimit.moving_window(storage, per_address, "ip", message)
 
     def hit(self, address, sid=None):
         """Count one post; raise :class:`RateLimited` if a limit is exceeded."""

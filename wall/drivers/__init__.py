@@ -7,7 +7,9 @@ source it was written against) and the library versions it was tested with.
 Before a patch is applied its targets are checked; if one is missing or its
 source changed, the patch is not applied and one warning names the target
 and the installed version: that path falls back to the library's own, and
-the wall keeps working, only slower. ``/metrics`` shows which patches are
+the wall keeps working, only slower. A patch that protects the server (the
+message caps, the admission gate's hooks) is logged as an error instead,
+and a production server refuses to start without it. ``/metrics`` shows which patches are
 active (``wall_fast_path``), and ``tests/unit/drivers`` fails as soon as a
 dependency bump changes any target.
 
@@ -112,10 +114,14 @@ class Patch:
     :param what: one line for people: what it does and what falls back.
     :param targets: the :class:`Target`s it replaces or relies on.
     :param tested: distribution -> version the patch was written and tested against.
+    :param protection: it protects the server (a memory cap, the admission
+        gate), rather than making it faster: refused, it is logged as an
+        error, and a production server refuses to start without it.
     """
 
-    def __init__(self, name, what, targets, tested):
+    def __init__(self, name, what, targets, tested, protection=False):
         self.name = name
+        self.protection = protection
         self.what = what
         self.targets = tuple(targets)
         self.tested = dict(tested)
@@ -168,6 +174,17 @@ def status():
     """patch name -> True if active in this process."""
     _load_all()
     return {name: patch.active for name, patch in sorted(PATCHES.items())}
+
+
+def missing_protections(async_mode):
+    """The protection patches of ``async_mode`` (and of every mode) that are not active."""
+    _load_all()
+    prefixes = ("socketio.", "%s." % async_mode)
+    return sorted(
+        name
+        for name, patch in PATCHES.items()
+        if patch.protection and not patch.active and name.startswith(prefixes)
+    )
 
 
 def install(async_mode):

@@ -68,15 +68,18 @@ DIRECT_WRITES = Patch(
             "58afe1227192",
             sets=("upgraded", "upgrading"),
         ),
+        # looked up on the class the sessions are, so a new override shows
         Target(
-            "engineio.base_socket",
-            "BaseSocket.__init__",
+            "engineio.socket",
+            "Socket.__init__",
             "python-engineio",
             "8532b631a4dc",
             sets=("queue", "closed", "upgraded", "upgrading"),
         ),
         _WEBSOCKET_INIT,
         _WEBSOCKET_BASE_INIT,
+        # every frame eventlet sends itself takes the lock that direct writes check
+        Target("eventlet.websocket", "RFC6455WebSocket._send", "eventlet", "82ffb8d0a4c2"),
         Target(
             "eventlet.greenio.base",
             "GreenSocket.__init__",
@@ -130,6 +133,7 @@ MESSAGE_CAP = Patch(
         Target("eventlet.websocket", "FailedConnectionError", "eventlet"),
     ],
     TESTED,
+    protection=True,
 )
 
 

@@ -29,6 +29,7 @@ MESSAGE_CAP = Patch(
         ),
     ],
     TESTED,
+    protection=True,
 )
 
 

@@ -47,6 +47,9 @@ LIVENESS = Patch(
             "socketio.redis_manager", "RedisManager._publish", "python-socketio", "9218e2786bc4"
         ),
         Target(
+            "socketio.redis_manager", "RedisManager.__init__", "python-socketio", "192d50bfc5bf"
+        ),
+        Target(
             "socketio.pubsub_manager",
             "PubSubManager.__init__",
             "python-socketio",

@@ -40,6 +40,7 @@ SESSIONS = Patch(
         ),
     ],
     SOCKETIO,
+    protection=True,
 )
 
 
@@ -51,7 +52,13 @@ def queue_sender(server):
     of its own on the server, which must then get the packets.
     """
     if not EMITS.usable():
-        return server.eio.send_packet
+        # whatever sends packets there now (Flask-SocketIO's test client
+        # replaces it), else engine.io's own send
+        def send_stock(eio_sid, packet):
+            sender = getattr(server, "_send_eio_packet", None) or server.eio.send_packet
+            return sender(eio_sid, packet)
+
+        return send_stock
     original = server.__class__._send_eio_packet
 
     def send(eio_sid, packet):

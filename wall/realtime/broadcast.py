@@ -13,12 +13,19 @@ as before. Every emit of python-socketio (``online``, message-queue emits,
 acks) takes the same path, through the hook in :mod:`wall.drivers.socketio`.
 """
 
+import logging
 import struct
+import time
 
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from ..drivers import socketio as socketio_driver
+from .sessions import close_session
+
+log = logging.getLogger(__name__)
+
+LOG_EVERY = 10.0
 
 
 def text_frame(payload):
@@ -53,6 +60,9 @@ class Broadcast:
         #: packets written straight to a socket, and packets queued, so far
         self.direct = 0
         self.queued = 0
+        #: sends that raised (each closed that session, see _failed)
+        self.failed = 0
+        self._last_log = 0.0
         socketio_driver.route_emits(server, self.send_packet, self.send_one)
 
     def send(self, eio_sids, event, data):
@@ -79,17 +89,44 @@ class Broadcast:
 
         python-socketio's manager, like :meth:`send`, hands the same packet
         object to every recipient of an emit, so its frame is built once.
+        A send that raises closes that one session (see :meth:`_failed`)
+        and never stops the others.
         """
-        direct = self._writer(eio_sid)
-        if direct is not None and packet.packet_type == eio_packet.MESSAGE and not packet.binary:
-            if packet is not self._last_packet:
-                self._last_packet = packet
-                self._last_frame = text_frame(packet.encode().encode("utf-8"))
-            if direct.write(self._last_frame):
-                self.direct += 1
-                return
-        self.queued += 1
-        self._queue(eio_sid, packet)
+        try:
+            direct = self._writer(eio_sid)
+            if (
+                direct is not None
+                and packet.packet_type == eio_packet.MESSAGE
+                and not packet.binary
+            ):
+                if packet is not self._last_packet:
+                    self._last_packet = packet
+                    self._last_frame = text_frame(packet.encode().encode("utf-8"))
+                if direct.write(self._last_frame):
+                    self.direct += 1
+                    return
+            self.queued += 1
+            self._queue(eio_sid, packet)
+        except Exception:
+            self._failed(eio_sid)
+
+    def _failed(self, eio_sid):
+        # The session may have missed this packet: closing it makes its
+        # client reconnect and re-join with ``after``, which fills the gap
+        # from the stream. Logged once per LOG_EVERY seconds at most.
+        self.failed += 1
+        now = time.monotonic()
+        if now - self._last_log >= LOG_EVERY:
+            self._last_log = now
+            log.exception(
+                "broadcast: a send to %s failed; closing that session (%d so far)",
+                eio_sid,
+                self.failed,
+            )
+        try:
+            close_session(self.server.eio, eio_sid)
+        except Exception:
+            log.debug("closing %s after a failed send failed too", eio_sid, exc_info=True)
 
     def send_one(self, eio_sid, packet):
         """Send a Socket.IO packet (an ack, a connect reply) to one client."""

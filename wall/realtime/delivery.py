@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # The blocking read waits this long; the reader's connection times out later.
 READ_BLOCK_MS = 5000
+LOG_EVERY = 10.0  # seconds between two logs of the same unexpected error
 
 
 class Delivery:
@@ -220,6 +221,7 @@ class Delivery:
 
     def _run(self, wake_position):
         failures = 0
+        last_log = 0.0
         while self._running:
             try:
                 wake_position = self.poll(wake_position, self.block_ms)
@@ -233,7 +235,12 @@ class Delivery:
                     log.warning("delivery: Redis read failed (%s); retrying", exc)
                 time.sleep(0 if failures == 1 else 0.2)
             except Exception:
-                log.exception("delivery: unexpected error; retrying")
+                # A bug, not Redis: positions only move past what was
+                # delivered, so the next round retries from there.
+                now = time.monotonic()
+                if now - last_log >= LOG_EVERY:
+                    last_log = now
+                    log.exception("delivery: unexpected error; retrying")
                 time.sleep(0.5)
 
     def _behind(self, batches):
@@ -295,7 +302,14 @@ class Delivery:
                     event, data = protocol.NEW_POST, item
                     self.metrics.delivery_lag.observe(max(0.0, now_ms - item["ts"]) / 1000)
                 if recipients:
-                    send(recipients, event, data)
+                    try:
+                        send(recipients, event, data)
+                    except Exception:
+                        # Not one recipient (the broadcast copes with those):
+                        # this entry cannot be sent at all. Its sockets
+                        # re-join and read it from the stream instead.
+                        log.exception("delivery: %s of %s could not be sent", entry_id, wall)
+                        send(recipients, protocol.RESYNC, {"wall": wall})
                     self.metrics.deliveries.inc(len(recipients))
                 last = key
                 rooms.positions[wall] = entry_id

@@ -32,7 +32,10 @@ class Rooms:
     """The walls of this process's sockets. Callers hold :attr:`lock`."""
 
     def __init__(self):
-        self.lock = threading.Lock()
+        # Re-entrant: a send under the lock may close a session whose ping
+        # timed out (engine.io checks on every queued send), and that close
+        # leaves its walls, taking the lock again in the same task.
+        self.lock = threading.RLock()
         self.positions = {}  # wall -> id of the last entry delivered here
         self.members = {}  # wall -> {sid: eio_sid} of the live local sockets
         self.pending = {}  # wall -> sids joining

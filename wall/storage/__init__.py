@@ -4,8 +4,10 @@
 - :mod:`posts`: a wall's posts (one stream per wall); :mod:`entries`: stream
   entries as post objects; :mod:`streams`: the blocking multi-wall read.
 - :mod:`presence`: online counts per process; :mod:`ratelimit`: counters of
-  the rate limits; :mod:`message_queue`: Flask-SocketIO's Redis queue.
-- :mod:`embedded`: a ``redis-server`` owned by this process (no ``REDIS_URL``).
+  the rate limits. (Flask-SocketIO's Redis queue is in wall/drivers/message_queue.py;
+  its channel is in :mod:`keys`.)
+- :mod:`embedded`: a ``redis-server`` owned by this process (no ``REDIS_URL``),
+  and the Redis launcher of the tests and tools.
 
 Nothing here knows Socket.IO or Flask requests.
 """

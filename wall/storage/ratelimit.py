@@ -31,14 +31,14 @@ class Limit:
     """One limit (e.g. ``"5/10 seconds"``) on one kind of key (``"socket"``, ``"ip"``...).
 
     :param limiter: a ``limits`` strategy over the shared storage.
-    :param what: the words for a person, in ``"Too many <what>"``.
+    :param message: what a person reads, with ``%d`` for the seconds to wait.
     """
 
-    def __init__(self, limiter, limit, kind, what):
+    def __init__(self, limiter, limit, kind, message):
         self._limiter = limiter
         self._item = parse(limit)
         self._kind = kind
-        self._what = what
+        self._message = message
 
     def hit(self, who):
         """Count one for ``who``; raise :class:`RateLimited` past the limit."""
@@ -47,20 +47,17 @@ class Limit:
             # The same key as the hit, or the wait would be read off an empty window.
             reset = self._limiter.get_window_stats(self._item, self._kind, who).reset_time
             retry_after = max(1, math.ceil(reset - time.time()))
-            raise RateLimited(
-                "Too many %s; wait %d s before trying again." % (self._what, retry_after),
-                retry_after=retry_after,
-            )
+            raise RateLimited(self._message % retry_after, retry_after=retry_after)
 
 
-def moving_window(storage, limit, kind, what):
+def moving_window(storage, limit, kind, message):
     """A :class:`Limit` on a moving window: exact, a few Redis calls a hit."""
-    return Limit(MovingWindowRateLimiter(storage), limit, kind, what)
+    return Limit(MovingWindowRateLimiter(storage), limit, kind, message)
 
 
-def fixed_window(storage, limit, kind, what):
+def fixed_window(storage, limit, kind, message):
     """A :class:`Limit` on a fixed window: one Redis call a hit, for busy paths."""
-    return Limit(FixedWindowRateLimiter(storage), limit, kind, what)
+    return Limit(FixedWindowRateLimiter(storage), limit, kind, message)
 
 
 class NoLimit:

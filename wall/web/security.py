@@ -71,14 +71,25 @@ def init_app(app, policy):
                 raise Forbidden("Cross-site requests are not accepted.")
 
 
-def check_production(settings, redis_client):
-    """Refuse or warn about settings that are fine in development only."""
+def check_production(settings, redis_client, missing_protections=()):
+    """Refuse or warn about settings that are fine in development only.
+
+    :param missing_protections: names of protection patches that could not
+        be applied (:func:`wall.drivers.missing_protections`): a production
+        server refuses to start without them.
+    """
     if settings.wall_env != "production":
         return
     if not settings.secret_key_set:
         raise RuntimeError(
             "WALL_ENV=production needs SECRET_KEY: set it to a long random string "
             "in the environment (for example /etc/wall/wall.env)."
+        )
+    if missing_protections:
+        raise RuntimeError(
+            "WALL_ENV=production refuses to start without these protections, whose "
+            "library internals changed (see the errors above): %s. Install the library "
+            "versions pinned in requirements.txt." % ", ".join(missing_protections)
         )
     try:
         url = settings.redis_url or ""

@@ -120,7 +120,9 @@ def init_app(app, settings, storage, server):
     if not settings.speed_test:
         return
     if settings.rate_limits:
-        limit = ratelimit.fixed_window(storage.limits, settings.rate_limit_echo, "echoes", "echoes")
+        limit = ratelimit.fixed_window(
+            storage.limits, settings.rate_limit_echo, "echoes", "Too many echoes; wait %d s."
+        )
     else:
         limit = ratelimit.NoLimit()
     app.extensions["wall.echo_limit"] = limit

@@ -33,6 +33,14 @@ class Session:
     def send(self, packet):
         self.queued.append(packet)
 
+    def close(self, wait=True, reason=None):
+        self.closed = True
+
+
+class Broken:
+    def write(self, frame):
+        raise OSError("a bug in a writer")
+
 
 def unframe(frame):
     """The payload of one unmasked server text frame."""
@@ -89,3 +97,16 @@ def test_with_direct_writes_off_everything_is_queued(server):
 def test_text_frames_carry_their_length(size):
     payload = b"x" * size
     assert unframe(text_frame(payload)) == payload.decode()
+
+
+def test_a_send_that_fails_closes_only_that_session_and_the_others_still_get_it(server):
+    broadcast = Broadcast(server, "/wall")
+    broken = Session(Broken())
+    server.eio.sockets["broken"] = broken
+    broadcast.send(["direct1", "broken", "direct2", "polling"], "new post", {"id": "1-0"})
+    sockets = server.eio.sockets
+    assert len(sockets["direct1"].wall_direct.frames) == 1
+    assert len(sockets["direct2"].wall_direct.frames) == 1
+    assert len(sockets["polling"].queued) == 1
+    # closed, so that its client reconnects and catches up with ``after``
+    assert broken.closed and "broken" not in sockets and broadcast.failed == 1

@@ -221,3 +221,50 @@ def test_a_reader_far_behind_sends_resync_and_goes_on_from_the_newest(parts):
     new = add(posts, 1, "new")
     poll(delivery)
     assert sent.to("e-a") == new
+
+
+def test_a_send_that_closes_a_session_does_not_deadlock_the_reader(parts):
+    """engine.io checks the ping timeout on every queued send and closes a
+    dead session at once, which leaves its walls from inside the send."""
+    import threading
+
+    delivery, posts, sent, counts, _ = parts
+    join(delivery, "a")
+    join(delivery, "dead")
+    send = sent.send
+
+    def send_and_close(eio_sids, event, data):
+        send(eio_sids, event, data)
+        if "e-dead" in eio_sids:
+            delivery.disconnect("dead")  # what the close's disconnect handler does
+
+    sent.send = send_and_close
+    add(posts, 2)
+    reader = threading.Thread(target=poll, args=(delivery,), daemon=True)
+    reader.start()
+    reader.join(5)
+    assert not reader.is_alive(), "the reader deadlocked on its own lock"
+    assert counts.local[W] == 1
+    new = add(posts, 1, "later")
+    poll(delivery)
+    assert sent.to("e-a")[-1] == new[0] and sent.to("e-dead")[-1] != new[0]
+
+
+def test_an_entry_that_cannot_be_sent_at_all_makes_its_sockets_resync(parts):
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "a")
+    send = sent.send
+
+    def fails_on_the_second(eio_sids, event, data):
+        if event == protocol.NEW_POST and data["message"] == "m1":
+            raise TypeError("cannot encode")
+        send(eio_sids, event, data)
+
+    sent.send = fails_on_the_second
+    first = add(posts, 3)
+    poll(delivery)
+    assert sent.to("e-a") == [first[0], first[2]]
+    assert sent.to("e-a", protocol.RESYNC) == [{"wall": W}]
+    later = add(posts, 1, "later")
+    poll(delivery)
+    assert sent.to("e-a")[-1] == later[0], "delivery stopped after the failure"

@@ -166,3 +166,37 @@ def test_redis_down_answers_unavailable(redis_server, redis_url):
         sc.disconnect(NS)
     finally:
         stop_app(app)
+
+
+def test_a_post_to_a_session_whose_pings_stopped_does_not_freeze_delivery(app):
+    """engine.io closes a session whose client stopped answering pings on the
+    next packet queued for it: from inside the reader's send, which then
+    leaves the session's walls. The reader must go on (it once deadlocked)."""
+    import time
+
+    from engineio import socket as eio_socket
+
+    from wall.domain import get_posts
+    from wall.realtime import get_realtime
+
+    realtime = get_realtime(app)
+    eio = realtime.server.eio
+    session = eio_socket.Socket(eio, "dead")
+    eio.sockets["dead"] = session
+    session.connected = True
+    eio.handlers["connect"]("dead", {"REMOTE_ADDR": "10.0.0.1"})
+    eio.handlers["message"]("dead", "0/wall,")
+    eio.handlers["message"]("dead", '2/wall,1["join",{"wall":"w"}]')
+    assert realtime.delivery.joined_count() == 1
+    session.last_ping = time.time() - 1000  # the client went silent long ago
+    get_posts(app).add("w", "ann", "hello", None, "10.0.0.2")
+    lock = realtime.delivery.rooms.lock
+
+    def left():
+        assert lock.acquire(timeout=2), "the reader holds its lock forever"
+        try:
+            return realtime.delivery.rooms.count("w") == 0
+        finally:
+            lock.release()
+
+    wait_for(left, message="the dead session to leave")

@@ -80,3 +80,19 @@ def test_production_warns_when_redis_may_evict(redis_url, rdb, caplog):
     finally:
         rdb.config_set("maxmemory-policy", "noeviction")
     assert "may evict posts" in caplog.text
+
+
+def test_production_refuses_to_start_without_a_protection(redis_url, monkeypatch):
+    from wall.drivers import socketio as socketio_driver
+
+    sessions = socketio_driver.SESSIONS
+    monkeypatch.setattr(sessions, "_problems", [(sessions.targets[0], "it changed")])
+    monkeypatch.setattr(sessions, "_warned", False)
+    monkeypatch.setattr(sessions, "active", False)
+    with pytest.raises(RuntimeError, match="socketio.sessions"):
+        create_app(
+            make_config(redis_url, WALL_ENV="production", SECRET_KEY="x" * 40, SECRET_KEY_SET=True)
+        )
+    # in development it is an error in the log, and the wall serves
+    app = create_app(make_config(redis_url))
+    stop_app(app)
