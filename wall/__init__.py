@@ -44,7 +44,7 @@ def create_app(test_config=None):
     app.extensions["wall.settings"] = settings
     metrics = app.extensions["wall.metrics"] = Metrics()
 
-    store = storage.init_app(app, settings)
+    store = storage.init_app(app, settings, metrics)
     posts = domain.init_app(app, settings, store, metrics)
     origins = security.OriginPolicy(settings.allowed_origins)
     live = realtime.init_app(app, settings, store, posts, metrics, origins)

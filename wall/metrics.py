@@ -39,6 +39,17 @@ class Metrics:
         self.resyncs = Counter(
             "wall_resyncs", "Walls a reader could not continue gap-free", registry=r
         )
+        self.entries_skipped = Counter(
+            "wall_stream_entries_skipped",
+            "Stream entries this version does not understand, skipped (each counted once)",
+            registry=r,
+        )
+        self.loop_restarts = Counter(
+            "wall_loop_restarts",
+            "Background loops restarted after they ended or raised",
+            ["loop"],
+            registry=r,
+        )
         self.connections = Gauge(
             "wall_connections", "Open engine.io sessions by transport", ["transport"], registry=r
         )

@@ -52,6 +52,7 @@ ERROR_CODES = (
 HEALTH_OK = "ok"
 HEALTH_UNAVAILABLE = "unavailable"
 HEALTH_DRAINING = "draining"
+HEALTH_DEGRADED = "degraded"
 
 # -- sizes of the contract -----------------------------------------------------
 #: newest posts in a plain join's ack

@@ -173,6 +173,8 @@ class Settings:
     testing: bool = False
     #: whether SECRET_KEY came from the environment (production requires it)
     secret_key_set: bool = False
+    #: how long the delivery reader's blocking read waits (tests shorten it)
+    reader_block_ms: int = 5000
 
     @classmethod
     def from_environ(cls, environ=None):

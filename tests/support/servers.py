@@ -8,6 +8,7 @@ import os
 import re
 import threading
 
+import engineio
 import engineio.payload
 import requests
 import socketio
@@ -60,18 +61,34 @@ class ServerProcess(AppProcess):
 engineio.payload.Payload.max_decode_packets = 10_000
 
 
-class WallClient:
-    """A python-socketio client on ``/wall`` that records what it receives.
+class _InOrderEngineio(engineio.Client):
+    """python-engineio's client, handling each message in its read loop.
 
-    It runs each incoming event in a task of its own, so the order it
-    records is not the order of arrival: assert order with
-    :class:`tests.support.aio_client.AioWallClient` or the raw WebSocket.
+    The library's client runs every incoming message's handler in a task of
+    its own (``run_async=True``), so events may be recorded out of the order
+    they arrived in, and a test could neither trust nor catch an order. Here
+    they are handled one after the other, as they arrive.
     """
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class _InOrderClient(socketio.Client):
+    def _engineio_client_class(self):
+        return _InOrderEngineio
+
+
+class WallClient:
+    """A python-socketio client on ``/wall`` that records what it receives,
+    in the order it arrived (see :class:`_InOrderEngineio`)."""
 
     def __init__(self, server, transport="websocket", reconnection=False):
         self.server = server
         self.transport = transport
-        self.sio = socketio.Client(reconnection=reconnection)
+        self.sio = _InOrderClient(reconnection=reconnection)
         self.lock = threading.Lock()
         self.posts = []
         self.online = []

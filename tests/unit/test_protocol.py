@@ -44,5 +44,10 @@ def test_the_namespaces_limits_and_health_statuses_are_in_the_doc():
     assert "newest %d" % protocol.JOIN_POSTS in DOC
     assert "up to %d posts after that id" % protocol.CATCH_UP_POSTS in DOC
     assert "more than %d entries behind" % protocol.RESYNC_BEHIND in DOC
-    for status in (protocol.HEALTH_OK, protocol.HEALTH_UNAVAILABLE, protocol.HEALTH_DRAINING):
+    for status in (
+        protocol.HEALTH_OK,
+        protocol.HEALTH_UNAVAILABLE,
+        protocol.HEALTH_DRAINING,
+        protocol.HEALTH_DEGRADED,
+    ):
         assert '"status": "%s"' % status in DOC

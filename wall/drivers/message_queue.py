@@ -50,6 +50,9 @@ LIVENESS = Patch(
             "socketio.redis_manager", "RedisManager.__init__", "python-socketio", "192d50bfc5bf"
         ),
         Target(
+            "socketio.pubsub_manager", "PubSubManager._thread", "python-socketio", "ecce2e6d1001"
+        ),
+        Target(
             "socketio.pubsub_manager",
             "PubSubManager.__init__",
             "python-socketio",
@@ -61,11 +64,11 @@ LIVENESS = Patch(
 )
 
 
-def manager(url, channel, redis_options, heartbeat=5.0):
+def manager(url, channel, redis_options, heartbeat=5.0, on_restart=None):
     """The client manager for ``socketio.init_app``: the watched one, or the stock one."""
     if LIVENESS.usable():
         LIVENESS.active = True
-        return WatchedRedisManager(url, channel, redis_options, heartbeat)
+        return WatchedRedisManager(url, channel, redis_options, heartbeat, on_restart)
     return RedisManager(url, channel=channel, redis_options=redis_options)
 
 
@@ -75,7 +78,7 @@ class WatchedRedisManager(RedisManager):
 
     name = "wall-redis"
 
-    def __init__(self, url, channel, redis_options, heartbeat=5.0):
+    def __init__(self, url, channel, redis_options, heartbeat=5.0, on_restart=None):
         # Heartbeats keep the subscription busy, so a read that waits three
         # of them has met a dead connection: time it out and resubscribe.
         # Publishes get the same bound instead of hanging forever.
@@ -84,10 +87,33 @@ class WatchedRedisManager(RedisManager):
         self.heartbeat = heartbeat
         self.last_heard = time.monotonic()
         self.reconnects = 0
+        #: called when the listener had to be restarted (a metric)
+        self.on_restart = on_restart
+        self.started = False
+        self._last_kick = 0.0
 
     def initialize(self):
         super().initialize()
+        self.started = True
+        self.last_heard = time.monotonic()
         self.server.start_background_task(self._watchdog)
+
+    def silent_for(self):
+        """Seconds since this process last heard its own heartbeat back (None before start)."""
+        return time.monotonic() - self.last_heard if self.started else None
+
+    def _thread(self):
+        # The library's listener ends for good if its generator ever does;
+        # this one is started again, so the process never goes deaf.
+        while True:
+            try:
+                super()._thread()
+            except Exception:
+                log.exception("message queue: listener failed")
+            log.warning("message queue: listener ended; restarting it")
+            if self.on_restart is not None:
+                self.on_restart()
+            time.sleep(1)
 
     def _listen(self):
         marker = ('"%s"' % HEARTBEAT).encode()
@@ -118,13 +144,20 @@ class WatchedRedisManager(RedisManager):
     def _watchdog(self):
         while True:
             self.server.sleep(self.heartbeat)
-            self._publish({"method": HEARTBEAT, "host_id": self.host_id})
-            silent = time.monotonic() - self.last_heard
-            if silent > 3 * self.heartbeat and self.pubsub is not None:
-                log.warning("message queue: no heartbeat for %.0f s; resubscribing", silent)
-                self.reconnects += 1
-                self.last_heard = time.monotonic()
-                try:
-                    self.pubsub.connection.disconnect()
-                except Exception:
-                    pass
+            try:
+                self._check_heartbeat()
+            except Exception:
+                log.exception("message queue: heartbeat check failed; checking again")
+
+    def _check_heartbeat(self):
+        self._publish({"method": HEARTBEAT, "host_id": self.host_id})
+        now = time.monotonic()
+        silent = now - max(self.last_heard, self._last_kick)
+        if silent > 3 * self.heartbeat and self.pubsub is not None:
+            log.warning("message queue: no heartbeat for %.0f s; resubscribing", silent)
+            self.reconnects += 1
+            self._last_kick = now  # silent_for() still says how long it has been
+            try:
+                self.pubsub.connection.disconnect()
+            except Exception:
+                pass

@@ -25,7 +25,7 @@ from ..drivers import socketio as socketio_driver
 from ..storage import keys
 from ..storage.streams import StreamReader
 from .broadcast import Broadcast
-from .delivery import READ_BLOCK_MS, Delivery, SocketRooms
+from .delivery import Delivery, SocketRooms
 from .gate import ConnectionGate
 from .namespace import Inflight, WallNamespace
 from .packet_guard import PacketGuard
@@ -58,6 +58,24 @@ class Realtime:
     @property
     def draining(self):
         return self.gate.draining
+
+    def degraded(self):
+        """Why this process cannot be trusted to deliver right now, or None.
+
+        The delivery reader past its deadline (twice its blocking read), or
+        the message queue's listener that has not heard its own heartbeat
+        within twice its interval. A process that watches no wall, or that
+        no socket has reached yet, waits for nothing and is not degraded.
+        """
+        stalled = self.delivery.stalled_for()
+        if stalled is not None:
+            return "The delivery reader has not completed a round for %.0f s." % stalled
+        manager = self.server.manager if self.server is not None else None
+        silent_for = getattr(manager, "silent_for", None)
+        silent = silent_for() if silent_for is not None else None
+        if silent is not None and silent > 2 * manager.heartbeat:
+            return "The message queue has not heard its heartbeat for %.0f s." % silent
+        return None
 
     def drain(self, timeout=10.0):
         """Shut down gracefully: refuse new sessions, close the open ones, leave presence.
@@ -110,6 +128,7 @@ def init_app(app, settings, storage, posts, metrics, origins):
             storage.url,
             keys.MESSAGE_QUEUE_CHANNEL,
             dict(socket_connect_timeout=2.0, socket_keepalive=True, health_check_interval=30),
+            on_restart=metrics.loop_restarts.labels("message queue").inc,
         )
     socketio.init_app(app, **options)
     server = socketio.server
@@ -120,14 +139,16 @@ def init_app(app, settings, storage, posts, metrics, origins):
     scheduler = Scheduler(socketio)
     delivery = Delivery(
         storage.posts,
-        StreamReader(storage.redis, process_id),
-        storage.blocking_client(READ_BLOCK_MS / 1000),
+        StreamReader(storage.redis, process_id, storage.entries),
+        storage.blocking_client(settings.reader_block_ms / 1000),
         SocketRooms(server),
         presence,
         broadcast,
         metrics,
         spawn=socketio.start_background_task,
+        block_ms=settings.reader_block_ms,
         on_first_join=scheduler.start,
+        on_restart=metrics.loop_restarts.labels("delivery reader").inc,
     )
     gate = ConnectionGate(
         app.wsgi_app,
@@ -140,6 +161,7 @@ def init_app(app, settings, storage, posts, metrics, origins):
     app.wsgi_app = gate
     scheduler.every(Presence.TICK, "presence", presence.tick)
     scheduler.every(1.0, "slow-session sweep", gate.close_slow_sessions)
+    scheduler.every(1.0, "delivery watch", delivery.watch)
     socketio_driver.hook_sessions(
         server,
         on_connect=gate.connected,

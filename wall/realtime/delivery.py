@@ -21,7 +21,7 @@ import time
 import redis
 
 from .. import protocol
-from ..storage.entries import Deletion, id_key
+from ..storage.entries import Deletion, Skipped, id_key
 from .rooms import Joining, Rooms
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class Delivery:
     :param broadcast: sends ``(eio_sids, event, data)``.
     :param metrics: a :class:`wall.metrics.Metrics`.
     :param on_first_join: called once a socket joins (starts the scheduler).
+    :param on_restart: called when :meth:`watch` starts the reader again (a metric).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class Delivery:
         spawn,
         block_ms=READ_BLOCK_MS,
         on_first_join=None,
+        on_restart=None,
     ):
         self.posts = posts
         self.reader = reader
@@ -67,10 +69,18 @@ class Delivery:
         self.spawn = spawn
         self.block_ms = block_ms
         self.on_first_join = on_first_join
+        self.on_restart = on_restart
         self.rooms = Rooms()
         self._task = None
         self._running = False
+        self._alive = False  # the reader task is in _run
         self._start_lock = threading.Lock()
+        #: time.monotonic() when the reader last completed a round (None: never)
+        self.last_cycle = None
+        #: times the reader task had ended or died and was started again
+        self.restarts = 0
+        self._wake_position = None
+        self._started_at = None
 
     # -- called by the /wall handlers ---------------------------------------
 
@@ -149,6 +159,28 @@ class Delivery:
 
     # -- lifecycle -----------------------------------------------------------
 
+    def stalled_for(self):
+        """Seconds the reader is past its deadline, or None when it is on time.
+
+        A round blocks at most ``block_ms``; one that has not completed
+        within twice that is stalled. A process that watches no wall has no
+        reader to wait for.
+        """
+        if not self._running or not self.walls():
+            return None
+        since = time.monotonic() - (self.last_cycle or self._started_at)
+        late = since - 2 * self.block_ms / 1000
+        return since if late > 0 else None
+
+    def watch(self):
+        """Start the reader again if its task ended (the scheduler runs this each second)."""
+        if self._running and not self._alive:
+            log.warning("delivery: the reader had stopped; starting it again")
+            self.restarts += 1
+            if self.on_restart is not None:
+                self.on_restart()
+            self._start_task()
+
     def stop(self):
         """Stop the reader (it notices within one Redis round trip)."""
         self._running = False
@@ -169,9 +201,14 @@ class Delivery:
                     self.on_first_join()
                 # Read before starting, so that a wake-up sent from now on
                 # (stop() included) interrupts the reader's first read.
-                wake_position = self.reader.last_wake()
+                self._wake_position = self.reader.last_wake()
                 self._running = True
-                self._task = self.spawn(self._run, wake_position)
+                self._start_task()
+
+    def _start_task(self):
+        self._started_at = time.monotonic()
+        self._alive = True
+        self._task = self.spawn(self._run)
 
     # -- internals -----------------------------------------------------------
 
@@ -219,29 +256,33 @@ class Delivery:
                 self._deliver(wall, entries)
         return wake_position
 
-    def _run(self, wake_position):
+    def _run(self):
         failures = 0
         last_log = 0.0
-        while self._running:
-            try:
-                wake_position = self.poll(wake_position, self.block_ms)
-                failures = 0
-            except redis.RedisError as exc:
-                # Reconnect at once, then slowly while Redis stays away; the
-                # positions are kept, so nothing is skipped meanwhile.
-                failures += 1
-                self.metrics.redis_errors.labels("reader").inc()
-                if failures == 1 or failures % 50 == 0:
-                    log.warning("delivery: Redis read failed (%s); retrying", exc)
-                time.sleep(0 if failures == 1 else 0.2)
-            except Exception:
-                # A bug, not Redis: positions only move past what was
-                # delivered, so the next round retries from there.
-                now = time.monotonic()
-                if now - last_log >= LOG_EVERY:
-                    last_log = now
-                    log.exception("delivery: unexpected error; retrying")
-                time.sleep(0.5)
+        try:
+            while self._running:
+                try:
+                    self._wake_position = self.poll(self._wake_position, self.block_ms)
+                    self.last_cycle = time.monotonic()
+                    failures = 0
+                except redis.RedisError as exc:
+                    # Reconnect at once, then slowly while Redis stays away; the
+                    # positions are kept, so nothing is skipped meanwhile.
+                    failures += 1
+                    self.metrics.redis_errors.labels("reader").inc()
+                    if failures == 1 or failures % 50 == 0:
+                        log.warning("delivery: Redis read failed (%s); retrying", exc)
+                    time.sleep(0 if failures == 1 else 0.2)
+                except Exception:
+                    # A bug, not Redis: positions only move past what was
+                    # delivered, so the next round retries from there.
+                    now = time.monotonic()
+                    if now - last_log >= LOG_EVERY:
+                        last_log = now
+                        log.exception("delivery: unexpected error; retrying")
+                    time.sleep(0.5)
+        finally:
+            self._alive = False  # watch() starts it again if it should run
 
     def _behind(self, batches):
         """Walls this reader cannot continue gap-free -> the id to restart from.
@@ -292,10 +333,15 @@ class Delivery:
             send = self.broadcast.send
             now_ms = time.time() * 1000
             for item in items:
-                entry_id = item.id if isinstance(item, Deletion) else item["id"]
+                entry_id = item["id"] if isinstance(item, dict) else item.id
                 key = id_key(entry_id)
                 if key <= last:
                     continue  # already delivered: a read may overlap a join
+                if isinstance(item, Skipped):
+                    # not understood (logged once): step over it, go on
+                    last = key
+                    rooms.positions[wall] = entry_id
+                    continue
                 if isinstance(item, Deletion):
                     event, data = protocol.POST_DELETED, {"wall": wall, "id": item.post_id}
                 else:

@@ -34,6 +34,10 @@ def connect(url, socket_timeout=5.0, retry_writes=False):
         socket_keepalive=True,
         health_check_interval=30,
         decode_responses=True,
+        # Bytes that are not UTF-8 (a stream entry someone else wrote) must
+        # not fail a whole read: they decode to lone surrogates, which
+        # wall/storage/entries.py refuses entry by entry.
+        encoding_errors="surrogateescape",
     )
     if not retry_writes:
         options["retry"] = Retry(NoBackoff(), 0)
@@ -49,14 +53,17 @@ class Storage:
         app started, or None.
     """
 
-    def __init__(self, url, history, embedded=None):
+    def __init__(self, url, history, embedded=None, on_skip=None):
+        from .entries import EntryLog
         from .posts import PostStore
         from .presence import PresenceStore
 
         self.url = url
         self.embedded = embedded
         self.redis = connect(url)
-        self.posts = PostStore(self.redis, history=history)
+        #: stream entries this version does not understand: logged once, counted
+        self.entries = EntryLog(on_skip)
+        self.posts = PostStore(self.redis, history=history, entries=self.entries)
         self.presence = PresenceStore(self.redis)
         self._limits = None
 
@@ -83,7 +90,7 @@ class Storage:
             self.embedded.stop()
 
 
-def init_app(app, settings):
+def init_app(app, settings, metrics=None):
     """Connect to ``REDIS_URL``, or start the embedded Redis; register ``wall.storage``."""
     embedded = None
     url = settings.redis_url
@@ -94,7 +101,8 @@ def init_app(app, settings):
         embedded = EmbeddedRedis(data_dir, fsync=settings.redis_fsync)
         url = embedded.start()
         log.info("embedded Redis %s on %s (data in %s)", embedded.binary, url, data_dir)
-    storage = app.extensions["wall.storage"] = Storage(url, settings.history, embedded)
+    on_skip = metrics.entries_skipped.inc if metrics is not None else None
+    storage = app.extensions["wall.storage"] = Storage(url, settings.history, embedded, on_skip)
     return storage
 
 

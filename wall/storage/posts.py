@@ -8,7 +8,7 @@ Nothing here retries a write on its own (see :func:`wall.storage.connect`).
 import redis
 
 from . import keys, lua
-from .entries import id_key, pairs, to_post
+from .entries import Deletion, EntryLog, Skipped, id_key, pairs, parse, to_post
 from .streams import newest_id
 
 _READ_ROUNDS = 20  # bound on re-reads when tombstones thin out a page
@@ -32,11 +32,13 @@ class PostStore:
 
     :param client: a ``redis.Redis`` with ``decode_responses=True``.
     :param history: how many posts each wall keeps (approximately, at least).
+    :param entries: the :class:`~wall.storage.entries.EntryLog` of skipped entries.
     """
 
-    def __init__(self, client, history=10000):
+    def __init__(self, client, history=10000, entries=None):
         self.redis = client
         self.history = history
+        self.entries = entries or EntryLog()
         self._add_post = lua.register(client, "add_post")
         self._delete_post = lua.register(client, "delete_post")
 
@@ -168,8 +170,9 @@ class PostStore:
             if last_read is None and entries:
                 last_read = entries[0][0]
             for entry_id, fields in entries:
-                if "d" not in fields:
-                    posts.append(to_post(wall, entry_id, fields))
+                item = parse(wall, entry_id, fields, self.entries)
+                if not isinstance(item, (Deletion, Skipped)):
+                    posts.append(item)
             if len(posts) > limit or len(entries) <= limit:
                 break
             start = "(" + entries[-1][0]
@@ -181,11 +184,12 @@ class PostStore:
         for _ in range(_READ_ROUNDS):
             entries = self.redis.xrange(keys.posts(wall), start, upto, count=limit + 1)
             for entry_id, fields in entries:
-                if "d" in fields:
+                item = parse(wall, entry_id, fields, self.entries)
+                if isinstance(item, Deletion):
                     if len(posts) <= limit:
-                        deleted.append(fields["d"])
-                else:
-                    posts.append(to_post(wall, entry_id, fields))
+                        deleted.append(item.post_id)
+                elif not isinstance(item, Skipped):
+                    posts.append(item)
             if len(posts) > limit or len(entries) <= limit:
                 break
             start = "(" + entries[-1][0]

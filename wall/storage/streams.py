@@ -7,7 +7,7 @@ an entry there ends the blocking read, and the next one names the new wall.
 """
 
 from . import keys
-from .entries import to_item
+from .entries import EntryLog, parse
 
 
 def newest_id(client, key):
@@ -21,18 +21,20 @@ class StreamReader:
 
     :param client: a Redis client (``decode_responses=True``) for short commands.
     :param process_id: this process's name in the wake-up key.
+    :param entries: the :class:`~wall.storage.entries.EntryLog` of skipped entries.
     """
 
-    def __init__(self, client, process_id):
+    def __init__(self, client, process_id, entries=None):
         self.redis = client
         self.wake_key = keys.wake(process_id)
+        self.entries = entries or EntryLog()
 
     def read(self, client, positions, wake_position, block_ms, count):
         """Block until a wall of ``positions`` (wall -> id) or the wake-up stream has news.
 
         :param client: the caller's own connection, since the call blocks.
-        :return: ``(walls, wake_position)``: ``[(wall, [post or Deletion...])]``
-                 and the wake-up stream's new position.
+        :return: ``(walls, wake_position)``: ``[(wall, [post, Deletion or
+                 Skipped...])]`` and the wake-up stream's new position.
         """
         streams = {keys.posts(wall): position for wall, position in positions.items()}
         streams[self.wake_key] = wake_position
@@ -43,7 +45,7 @@ class StreamReader:
             if wall is None:
                 wake_position = entries[-1][0]
             else:
-                walls.append((wall, [to_item(wall, i, f) for i, f in entries]))
+                walls.append((wall, [parse(wall, i, f, self.entries) for i, f in entries]))
         return walls, wake_position
 
     def last_wake(self):

@@ -18,7 +18,9 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    """200 ``{"status": "ok"}`` when Redis answers, else 503 with the reason."""
+    """200 ``{"status": "ok"}``, or 503 with the first that applies of
+    ``draining`` (shutting down), ``unavailable`` (Redis does not answer) and
+    ``degraded`` (a background loop is past its deadline), with the reason."""
     realtime = get_realtime(current_app)
     if realtime.draining:
         return jsonify(status=protocol.HEALTH_DRAINING, reason="This server is shutting down."), 503
@@ -28,6 +30,9 @@ def healthz():
         log.warning("healthz: Redis unavailable: %s", exc)
         current_app.extensions["wall.metrics"].redis_errors.labels("http").inc()
         return jsonify(status=protocol.HEALTH_UNAVAILABLE, reason=UNAVAILABLE_MESSAGE), 503
+    reason = realtime.degraded()
+    if reason is not None:
+        return jsonify(status=protocol.HEALTH_DEGRADED, reason=reason), 503
     return jsonify(status=protocol.HEALTH_OK)
 
 

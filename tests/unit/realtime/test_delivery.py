@@ -268,3 +268,17 @@ def test_an_entry_that_cannot_be_sent_at_all_makes_its_sockets_resync(parts):
     later = add(posts, 1, "later")
     poll(delivery)
     assert sent.to("e-a")[-1] == later[0], "delivery stopped after the failure"
+
+
+def test_entries_it_does_not_understand_are_stepped_over_and_delivery_goes_on(parts, rdb):
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "a")
+    rdb.xadd("wall:posts:" + W, {"foo": "bar"})
+    rdb.xadd("wall:posts:" + W, {"u": "only u"})
+    rdb.xadd("wall:posts:" + W, {"u": b"\xff", "m": b"\xfe"})
+    after = add(posts, 2, "after")
+    poll(delivery)
+    assert sent.log and sent.to("e-a") == after
+    assert all(e == protocol.NEW_POST for _, e, _ in sent.log)
+    # and a join now holds the posts only
+    assert ids(join(delivery, "b"))[-2:] == after
