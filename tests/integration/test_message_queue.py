@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import requests
 
 from ..support.helpers import wait_for
 
@@ -29,8 +30,20 @@ def test_half_open_subscription_is_replaced(
     proxy.blackhole()  # the subscription goes silent without closing
     time.sleep(1)
     proxy.restore()
-    # the heartbeat (every 5 s, dead after 3 missed) replaces the subscription
-    time.sleep(17)
+    # The heartbeat (every 5 s, dead after 3 missed) replaces the subscription;
+    # meanwhile /healthz tells the truth: past twice the heartbeat, degraded.
+    statuses = set()
+    deadline = time.monotonic() + 17
+    while time.monotonic() < deadline:
+        reply = requests.get(two.url + "/healthz", timeout=10)
+        statuses.add(reply.json()["status"])
+        time.sleep(0.5)
+    assert "degraded" in statuses, statuses
+    wait_for(
+        lambda: requests.get(two.url + "/healthz", timeout=10).status_code == 200,
+        timeout=15,
+        message="healthy again once the subscription is back",
+    )
     make_client(one).join(wall_name)  # process 1 announces online 3
     wait_for(
         lambda: 3 in counts(listener, wall_name),
