@@ -14,6 +14,7 @@ by polling, SIGTERM then SIGKILL.
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -255,7 +256,12 @@ class Cluster:
         self.redis_url = redis_url
         self.listen_port = listen_port
         # behind the shipped nginx, one proxy sets X-Forwarded-*; env may say otherwise
-        self.env = {"WALL_ASYNC_MODE": async_mode, "WALL_PROXY_FIX": "1"}
+        # and one SECRET_KEY for all, so that cookies verify on every process
+        self.env = {
+            "WALL_ASYNC_MODE": async_mode,
+            "WALL_PROXY_FIX": "1",
+            "SECRET_KEY": secrets.token_hex(32),
+        }
         self.env.update(os.environ if env is None else env)
         self.redis = None
         self.apps = []

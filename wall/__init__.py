@@ -47,7 +47,16 @@ def create_app(test_config=None):
     store = storage.init_app(app, settings, metrics)
     posts = domain.init_app(app, settings, store, metrics)
     origins = security.OriginPolicy(settings.allowed_origins)
-    live = realtime.init_app(app, settings, store, posts, metrics, origins)
+    live = realtime.init_app(
+        app,
+        settings,
+        store,
+        posts,
+        domain.get_walls(app),
+        domain.get_clients(app),
+        metrics,
+        origins,
+    )
     security.check_production(
         settings, store.redis, drivers.missing_protections(settings.async_mode)
     )

@@ -50,6 +50,26 @@ class NotFound(WallError):
     status = 404
 
 
+class Exists(WallError):
+    code = protocol.EXISTS
+    status = 409
+
+
+class Closed(WallError):
+    code = protocol.CLOSED
+    status = 403
+
+
+class Banned(WallError):
+    code = protocol.BANNED
+    status = 403
+
+
+class Rejected(WallError):
+    code = protocol.REJECTED
+    status = 422
+
+
 class TooLarge(WallError):
     code = protocol.TOO_LARGE
     status = 413

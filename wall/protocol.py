@@ -19,17 +19,31 @@ ECHO = "echo"  # /speed
 # -- server -> client events ---------------------------------------------------
 NEW_POST = "new post"
 POST_DELETED = "post deleted"
+POST_UPDATED = "post updated"
+POST_PENDING = "post pending"
+WALL_UPDATED = "wall updated"
 ONLINE = "online"
 RESYNC = "resync"
 
 CLIENT_EVENTS = (JOIN, LEAVE, ADD_TO_WALL)
-SERVER_EVENTS = (NEW_POST, POST_DELETED, ONLINE, RESYNC)
+SERVER_EVENTS = (NEW_POST, POST_DELETED, POST_UPDATED, POST_PENDING, WALL_UPDATED, ONLINE, RESYNC)
+
+# -- post statuses and moderation ----------------------------------------------
+VISIBLE, PENDING, HIDDEN = "visible", "pending", "hidden"
+MODERATION = ("open", "approve", "closed")
+BLOCKLIST_ACTIONS = ("hold", "reject")
+#: how long an author may take back a post, in seconds
+AUTHOR_WINDOW_S = 15 * 60
 
 # -- error codes: ``{"error": <code>, "message"}`` and the HTTP status -------
 INVALID = "invalid"
 UNAUTHORIZED = "unauthorized"
 FORBIDDEN = "forbidden"
 NOT_FOUND = "not_found"
+EXISTS = "exists"
+CLOSED = "closed"
+BANNED = "banned"
+REJECTED = "rejected"
 TOO_LARGE = "too_large"
 RATE_LIMITED = "rate_limited"
 UNAVAILABLE = "unavailable"
@@ -41,6 +55,10 @@ ERROR_CODES = (
     UNAUTHORIZED,
     FORBIDDEN,
     NOT_FOUND,
+    EXISTS,
+    CLOSED,
+    BANNED,
+    REJECTED,
     TOO_LARGE,
     RATE_LIMITED,
     UNAVAILABLE,

@@ -155,6 +155,9 @@ class Settings:
     rate_limit_socket: str = _env("WALL_RATE_LIMIT_SOCKET", _rate, "5/10 seconds")
     rate_limit_ip: str = _env("WALL_RATE_LIMIT_IP", _rate, "600/minute")
     rate_limit_echo: str = _env("WALL_RATE_LIMIT_ECHO", _rate, "60000/minute")
+    rate_limit_create: str = _env("WALL_RATE_LIMIT_CREATE", _rate, "5/minute")
+    rate_limit_create_ip: str = _env("WALL_RATE_LIMIT_CREATE_IP", _rate, "20/minute")
+    rate_limit_keys: str = _env("WALL_RATE_LIMIT_KEYS", _rate, "20/minute")
     admin_token: str = _env("WALL_ADMIN_TOKEN", _optional, "")
     max_connections: int = _env("WALL_MAX_CONNECTIONS", _whole(1), "5000")
     max_connections_per_ip: int = _env("WALL_MAX_CONNECTIONS_PER_IP", _whole(1), "500")
@@ -175,6 +178,8 @@ class Settings:
     secret_key_set: bool = False
     #: how long the delivery reader's blocking read waits (tests shorten it)
     reader_block_ms: int = 5000
+    #: how long an author may take back a post (tests shorten it)
+    author_window_s: int = 15 * 60
 
     @classmethod
     def from_environ(cls, environ=None):

@@ -40,15 +40,15 @@ def wall_name(value):
 
 def username(value):
     """Return the clean username (1 to 32 code points), or raise Invalid."""
-    text = _text(value, "name", USERNAME_MAX, newlines=False)
-    if any(ch in _BIDI_CONTROLS for ch in text):
+    clean = text(value, "name", USERNAME_MAX, newlines=False)
+    if any(ch in _BIDI_CONTROLS for ch in clean):
         raise Invalid("The name may not contain text-direction control characters.")
-    return text
+    return clean
 
 
 def message(value):
     """Return the clean message (1 to 1000 code points), or raise Invalid."""
-    return _text(value, "message", MESSAGE_MAX, newlines=True)
+    return text(value, "message", MESSAGE_MAX, newlines=True)
 
 
 def client_id(value):
@@ -117,20 +117,21 @@ _CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _text(value, field, maximum, newlines):
+def text(value, field, maximum, newlines):
+    """Return clean text (1 to ``maximum`` code points), or raise Invalid."""
     if not isinstance(value, str):
         raise Invalid("The %s must be a string." % field)
     if _SURROGATE.search(value):
         raise Invalid("The %s contains an invalid character (a lone surrogate)." % field)
     if newlines:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", value).strip()
-    if not text:
+    clean = unicodedata.normalize("NFC", value).strip()
+    if not clean:
         raise Invalid("The %s may not be empty." % field)
-    if len(text) > maximum:
+    if len(clean) > maximum:
         raise Invalid(
-            "The %s is %d characters long; the limit is %d." % (field, len(text), maximum)
+            "The %s is %d characters long; the limit is %d." % (field, len(clean), maximum)
         )
-    if (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).search(text):
+    if (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).search(clean):
         raise Invalid("The %s may not contain control characters." % field)
-    return text
+    return clean

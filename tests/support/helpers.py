@@ -27,3 +27,15 @@ def make_config(redis_url, **overrides):
     }
     config.update(overrides)
     return config
+
+
+def store_post(store, wall, username, message, client_id=None):
+    """Store a plain post through a PostStore (no settings, bans or slow mode to check).
+
+    :return: ``(post, created)``.
+    """
+    from wall.storage.posts import NewPost
+
+    added = store.add_post(NewPost(wall, username, message, client_id))
+    assert added.kind in ("stored", "exists"), added
+    return added.post, added.created

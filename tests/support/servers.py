@@ -16,8 +16,14 @@ import socketio
 from deploy.launch import AppProcess, free_port
 
 # What a test server runs with unless the test says otherwise: no rate limits
-# (tests post faster than people), a short presence timeout.
-TEST_ENV = {"WALL_RATE_LIMITS": "off", "WALL_PRESENCE_TIMEOUT": "3"}
+# (tests post faster than people), a short presence timeout, and one secret
+# for every process (as a deployment has: cookies and author keys verify on
+# any of them).
+TEST_ENV = {
+    "WALL_RATE_LIMITS": "off",
+    "WALL_PRESENCE_TIMEOUT": "3",
+    "SECRET_KEY": "tests-" + "0123456789abcdef" * 2,
+}
 
 
 def clean_environ():

@@ -42,7 +42,7 @@ def test_the_namespaces_limits_and_health_statuses_are_in_the_doc():
     assert "namespace `%s`" % protocol.NAMESPACE in DOC
     assert "namespace `%s`" % protocol.SPEED_NAMESPACE in DOC
     assert "newest %d" % protocol.JOIN_POSTS in DOC
-    assert "up to %d posts after that id" % protocol.CATCH_UP_POSTS in DOC
+    assert "up to %d visible posts" % protocol.CATCH_UP_POSTS in DOC
     assert "more than %d entries behind" % protocol.RESYNC_BEHIND in DOC
     for status in (
         protocol.HEALTH_OK,

@@ -1,26 +1,58 @@
 """The domain: what a wall does, whatever the transport.
 
-Posting (:mod:`posts`, with :mod:`post_batch`) is used alike by the Socket.IO
-namespace and the JSON API. This layer uses :mod:`wall.storage` and knows
-neither Flask requests nor Socket.IO.
+- :mod:`posts` (with :mod:`post_batch`): posting, used alike by the
+  Socket.IO namespace and the JSON API.
+- :mod:`walls`: running a wall (settings, organisers, moderation, bans,
+  audit, export); :mod:`blocklist`: the word filter.
+- :mod:`clients`: who a client is (the ``wall_client`` cookie).
+
+This layer uses :mod:`wall.storage` and knows neither Flask requests nor
+Socket.IO.
 """
 
+from ..storage.walls import WallStore
+from .clients import ClientCookies
 from .post_batch import PostBatch
 from .posts import PostLimits, PostService
+from .walls import WallLimits, WallService
 
 
 def init_app(app, settings, storage, metrics):
-    """Build the app's :class:`PostService` and register it as ``wall.posts``."""
-    limits = PostLimits(
-        storage.limits if settings.rate_limits else None,
-        settings.rate_limit_socket,
-        settings.rate_limit_ip,
+    """Build the app's services; register them as ``wall.posts``, ``wall.walls``
+    and ``wall.clients``."""
+    limits_storage = storage.limits if settings.rate_limits else None
+    walls = WallService(
+        WallStore(storage.redis),
+        storage.posts,
+        WallLimits(
+            limits_storage,
+            settings.rate_limit_create,
+            settings.rate_limit_create_ip,
+            settings.rate_limit_keys,
+        ),
+        settings.admin_token,
+        settings.secret_key,
+        settings.default_wall,
+        author_window_s=settings.author_window_s,
     )
-    service = PostService(PostBatch(storage.posts), limits, metrics)
+    limits = PostLimits(limits_storage, settings.rate_limit_socket, settings.rate_limit_ip)
+    service = PostService(PostBatch(storage.posts), limits, walls, metrics)
     app.extensions["wall.posts"] = service
+    app.extensions["wall.walls"] = walls
+    app.extensions["wall.clients"] = ClientCookies(settings.secret_key)
     return service
 
 
 def get_posts(app):
     """The :class:`PostService` of ``app``."""
     return app.extensions["wall.posts"]
+
+
+def get_walls(app):
+    """The :class:`WallService` of ``app``."""
+    return app.extensions["wall.walls"]
+
+
+def get_clients(app):
+    """The :class:`ClientCookies` of ``app``."""
+    return app.extensions["wall.clients"]

@@ -39,9 +39,10 @@ class PostBatch:
         self._queue = []
         self._sending = False
 
-    def add_post(self, wall, username, message, client_id=None):
-        """Store a post once; return ``(post, created)`` as ``PostStore.add_post``."""
-        mine = _Waiting((wall, username, message, client_id))
+    def add(self, new):
+        """Store a :class:`~wall.storage.posts.NewPost`; return what
+        :meth:`~wall.storage.posts.PostStore.add_post` returns."""
+        mine = _Waiting(new)
         with self._lock:
             self._queue.append(mine)
             lead = not self._sending
@@ -62,7 +63,7 @@ class PostBatch:
                 # Alone, through the script object, which also (re)loads the
                 # script into Redis; a pipeline would first meet NOSCRIPT.
                 try:
-                    results = [self.store.add_post(*batch[0].post)]
+                    results = [self.store.add_post(batch[0].post)]
                 except Exception as exc:
                     results = [exc]
             else:

@@ -1,18 +1,25 @@
 """Posting: what happens between a validated post and its ack.
 
 The same for the Socket.IO event and the REST call: the rate limits are
-counted, then the post is stored once (its ``client_id`` makes a retry
-harmless) in a batch with whatever else is being posted at that moment.
-Delivery is not done here: every process's reader picks the post up from
-the wall's stream (:mod:`wall.realtime.delivery`).
+counted, the wall's settings decide (closed, held for approval, the word
+filter), then the post is stored once (its ``client_id`` makes a retry
+harmless) in a batch with whatever else is being posted at that moment; the
+store's script checks what must be exact at that moment (the settings'
+version, bans, slow mode). Delivery is not done here: every process's
+reader picks the post up from the wall's stream (:mod:`wall.realtime.delivery`).
 """
 
 import logging
+import math
 
-from ..errors import RateLimited
+from .. import protocol
+from ..errors import Banned, Closed, RateLimited, Rejected, Unavailable
 from ..storage import ratelimit
+from ..storage.posts import NewPost
 
 log = logging.getLogger(__name__)
+
+_STALE_RETRIES = 3
 
 
 class PostLimits:
@@ -44,27 +51,73 @@ class PostService:
 
     :param batch: a :class:`wall.domain.post_batch.PostBatch`.
     :param limits: a :class:`PostLimits`.
+    :param walls: the :class:`wall.domain.walls.WallService`.
     :param metrics: a :class:`wall.metrics.Metrics`.
     """
 
-    def __init__(self, batch, limits, metrics):
+    def __init__(self, batch, limits, walls, metrics):
         self.batch = batch
         self.limits = limits
+        self.walls = walls
         self.metrics = metrics
 
-    def add(self, wall, username, message, client_id, address, sid=None):
-        """Store a validated post once; return ``(post, created)``.
+    def add(self, wall, username, message, client_id, address, who, sid=None):
+        """Store a validated post once; return ``(post, created, author_key)``.
 
-        :param address: the client's address; :param sid: its Socket.IO
+        :param address: the client's address; :param who: its identity
+            (:func:`wall.domain.clients.who`); :param sid: its Socket.IO
             session, for posts over a socket.
-        :raise RateLimited: past a limit (nothing is stored).
+        :raise RateLimited: past a limit or in slow mode; :raise Closed,
+            Rejected, Banned: as the wall's settings say. Nothing is stored.
         """
         try:
             self.limits.hit(address, sid)
         except RateLimited:
             self.metrics.rate_limited.inc()
             raise
-        post, created = self.batch.add_post(wall, username, message, client_id)
-        if created:
-            self.metrics.posts_stored.inc()
-        return post, created
+        address_who = "a:" + address if address else ""
+        for _ in range(_STALE_RETRIES):
+            settings = self.walls.cached(wall)
+            pending, refuse = settings.moderation == "approve", ""
+            if settings.moderation == "closed":
+                refuse = protocol.CLOSED
+            elif settings.filter.match(username, message):
+                if settings.blocklist_action == "reject":
+                    refuse = protocol.REJECTED
+                else:
+                    pending = True
+            added = self.batch.add(
+                NewPost(
+                    wall,
+                    username,
+                    message,
+                    client_id,
+                    settings.version,
+                    who,
+                    address_who,
+                    settings.slow_mode_s * 1000,
+                    pending,
+                    refuse,
+                )
+            )
+            if added.kind != "stale":
+                break
+            self.walls.forget(wall)
+        else:
+            raise Unavailable("The wall's settings kept changing; try again.")
+        if added.kind in ("stored", "exists"):
+            if added.created:
+                self.metrics.posts_stored.inc()
+            post = added.post
+            return post, added.created, self.walls.author_key(wall, post["id"])
+        if added.kind == protocol.CLOSED:
+            raise Closed("This wall is closed: it takes no new posts.")
+        if added.kind == protocol.REJECTED:
+            raise Rejected("The post was not accepted: it contains a word this wall does not take.")
+        if added.kind == "banned":
+            raise Banned("You cannot post on this wall.")
+        retry_after = max(1, math.ceil(added.wait_ms / 1000))
+        raise RateLimited(
+            "This wall is in slow mode; wait %d s before posting again." % retry_after,
+            retry_after=retry_after,
+        )

@@ -107,7 +107,7 @@ class Realtime:
         self.presence.stop()
 
 
-def init_app(app, settings, storage, posts, metrics, origins):
+def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
     """Serve ``/wall`` on ``app``; register the :class:`Realtime` as ``wall.realtime``.
 
     Wraps ``app.wsgi_app`` in the admission gate.
@@ -169,7 +169,9 @@ def init_app(app, settings, storage, posts, metrics, origins):
         on_message=PacketGuard(server, metrics),
     )
     inflight = Inflight()
-    server.register_namespace(WallNamespace(delivery, presence, posts, inflight, metrics))
+    server.register_namespace(
+        WallNamespace(delivery, presence, posts, walls, clients, inflight, metrics)
+    )
     realtime = Realtime(socketio, gate, delivery, presence, broadcast, scheduler, inflight)
     app.extensions["wall.realtime"] = realtime
     return realtime

@@ -21,7 +21,8 @@ import time
 import redis
 
 from .. import protocol
-from ..storage.entries import Deletion, Skipped, id_key
+from ..domain.walls import WallSettings
+from ..storage.entries import Change, Deletion, SettingsChange, id_key
 from .rooms import Joining, Rooms
 
 log = logging.getLogger(__name__)
@@ -84,21 +85,26 @@ class Delivery:
 
     # -- called by the /wall handlers ---------------------------------------
 
-    def join(self, sid, wall, after=None):
+    def join(self, sid, wall, after=None, organizer=False):
         """Put ``sid`` on ``wall``, pending: live posts skip it until :meth:`ready`.
 
         Returns the :class:`Joining` to hand to :meth:`ready` once the
-        handler's other work is done.
+        handler's other work is done. An ``organizer`` also gets the wall's
+        pending posts (``post pending``) and every change as ``post updated``.
         """
         self._ensure_running()
         rooms = self.rooms
         with rooms.lock:
             position = rooms.positions.get(wall)
         if after is None:
-            page = self.posts.latest(wall, protocol.JOIN_POSTS, upto=position)
+            page = self.posts.latest(wall, protocol.JOIN_POSTS, upto=position, extras=True)
         else:
-            page = self.posts.after(wall, after, protocol.CATCH_UP_POSTS, upto=position)
-        joining = Joining(sid, self.sockets.eio_sid(sid), wall, page, newest=after is None)
+            page = self.posts.after(
+                wall, after, protocol.CATCH_UP_POSTS, upto=position, extras=True
+            )
+        joining = Joining(
+            sid, self.sockets.eio_sid(sid), wall, page, newest=after is None, organizer=organizer
+        )
         with rooms.lock:
             first_here = rooms.enter(joining)
             self.sockets.enter(sid, wall)
@@ -127,6 +133,8 @@ class Delivery:
             ack["deleted"] = page.deleted
         if page.truncated:
             ack["truncated"] = True
+        ack["settings"] = WallSettings.from_meta(joining.wall, page.settings).public()
+        ack["pinned"] = page.pinned
         return ack
 
     def leave(self, sid, wall):
@@ -227,7 +235,11 @@ class Delivery:
             return
         gone = set(extra.deleted)
         page.deleted += extra.deleted
-        posts = [p for p in page.posts if p["id"] not in gone] + extra.posts
+        fresh = {p["id"] for p in extra.posts}
+        posts = sorted(
+            [p for p in page.posts if p["id"] not in gone and p["id"] not in fresh] + extra.posts,
+            key=lambda p: id_key(p["id"]),
+        )
         if newest:
             page.more = page.more or len(posts) > limit
             page.posts = posts[-limit:]
@@ -330,35 +342,57 @@ class Delivery:
                 return  # everyone left while we were reading
             last = id_key(position)
             recipients = rooms.recipients(wall)
-            send = self.broadcast.send
+            organizers = rooms.organizer_recipients(wall)
             now_ms = time.time() * 1000
             for item in items:
                 entry_id = item["id"] if isinstance(item, dict) else item.id
                 key = id_key(entry_id)
                 if key <= last:
                     continue  # already delivered: a read may overlap a join
-                if isinstance(item, Skipped):
-                    # not understood (logged once): step over it, go on
-                    last = key
-                    rooms.positions[wall] = entry_id
-                    continue
-                if isinstance(item, Deletion):
-                    event, data = protocol.POST_DELETED, {"wall": wall, "id": item.post_id}
-                else:
-                    event, data = protocol.NEW_POST, item
-                    self.metrics.delivery_lag.observe(max(0.0, now_ms - item["ts"]) / 1000)
                 if recipients:
-                    try:
-                        send(recipients, event, data)
-                    except Exception:
-                        # Not one recipient (the broadcast copes with those):
-                        # this entry cannot be sent at all. Its sockets
-                        # re-join and read it from the stream instead.
-                        log.exception("delivery: %s of %s could not be sent", entry_id, wall)
-                        send(recipients, protocol.RESYNC, {"wall": wall})
-                    self.metrics.deliveries.inc(len(recipients))
+                    self._emit(wall, entry_id, item, recipients, organizers, now_ms)
                 last = key
                 rooms.positions[wall] = entry_id
+
+    def _emit(self, wall, entry_id, item, recipients, organizers, now_ms):
+        """Send one stream entry to the wall's sockets: what each must see of it."""
+        sends = []
+        if isinstance(item, dict):
+            if item["status"] == protocol.PENDING:
+                sends.append((organizers, protocol.POST_PENDING, {"wall": wall, "post": item}))
+            else:
+                sends.append((recipients, protocol.NEW_POST, item))
+                self.metrics.delivery_lag.observe(max(0.0, now_ms - item["ts"]) / 1000)
+        elif isinstance(item, Deletion):
+            sends.append((recipients, protocol.POST_DELETED, {"wall": wall, "id": item.post_id}))
+        elif isinstance(item, Change):
+            post = item.post
+            if item.kind in ("approve", "restore"):
+                sends.append((recipients, protocol.NEW_POST, post))
+            elif item.kind == "hide":
+                sends.append((recipients, protocol.POST_DELETED, {"wall": wall, "id": post["id"]}))
+            elif post["status"] == protocol.VISIBLE:  # pin, unpin
+                sends.append((recipients, protocol.POST_UPDATED, {"wall": wall, "post": post}))
+            if item.kind not in ("pin", "unpin") or post["status"] != protocol.VISIBLE:
+                # organisers follow every change of status, to move posts between lists
+                sends.append((organizers, protocol.POST_UPDATED, {"wall": wall, "post": post}))
+        elif isinstance(item, SettingsChange):
+            sends.append(
+                (recipients, protocol.WALL_UPDATED, {"wall": wall, "settings": item.settings})
+            )
+        # a Skipped entry (not understood, logged once) is stepped over
+        for to, event, data in sends:
+            if not to:
+                continue
+            try:
+                self.broadcast.send(to, event, data)
+            except Exception:
+                # Not one recipient (the broadcast copes with those): this
+                # entry cannot be sent at all. Its sockets re-join and read
+                # it from the stream instead.
+                log.exception("delivery: %s of %s could not be sent", entry_id, wall)
+                self.broadcast.send(to, protocol.RESYNC, {"wall": wall})
+            self.metrics.deliveries.inc(len(to))
 
 
 class SocketRooms:

@@ -16,6 +16,7 @@ import redis
 import socketio
 
 from .. import errors, protocol, validation
+from ..domain import clients as clients_module
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +27,22 @@ class WallNamespace(socketio.Namespace):
     :param delivery: the :class:`wall.realtime.delivery.Delivery`.
     :param presence: the :class:`wall.realtime.presence.Presence`.
     :param posts: the :class:`wall.domain.posts.PostService`.
+    :param walls: the :class:`wall.domain.walls.WallService` (organiser keys).
+    :param clients: the :class:`wall.domain.clients.ClientCookies`.
     :param inflight: a :class:`Inflight` counter (a drain waits for it).
     """
 
-    def __init__(self, delivery, presence, posts, inflight, metrics):
+    def __init__(self, delivery, presence, posts, walls, clients, inflight, metrics):
         super().__init__(protocol.NAMESPACE)
         self.delivery = delivery
         self.presence = presence
         self.posts = posts
+        self.walls = walls
+        self.clients = clients
         self.inflight = inflight
         self.metrics = metrics
+        #: sid -> (who, address): the client's identity, read once at connect
+        self._who = {}
         self._handlers = {
             protocol.JOIN: self.join,
             protocol.LEAVE: self.leave,
@@ -44,7 +51,8 @@ class WallNamespace(socketio.Namespace):
 
     def trigger_event(self, event, sid, *args):
         if event == "connect":
-            return None  # the gate (wall/realtime/gate.py) has already admitted the session
+            # the gate (wall/realtime/gate.py) has already admitted the session
+            return self.connect(sid, args[0] if args else {})
         if event == "disconnect":
             return self.disconnect(sid)
         handler = self._handlers.get(event)
@@ -76,7 +84,15 @@ class WallNamespace(socketio.Namespace):
         data = validation.payload(data, "join")
         wall = validation.wall_name(data.get("wall"))
         after = validation.optional_post_id(data.get("after"), "after")
-        joining = self.delivery.join(sid, wall, after)
+        organizer = False
+        if data.get("key") is not None:
+            key = data["key"]
+            if not isinstance(key, str) or not key:
+                raise errors.Invalid("key must be the wall's organiser key.")
+            if self.walls.actor_for(wall, key, self._identity(sid)[1]) is None:
+                raise errors.Forbidden("The key is wrong for this wall.")
+            organizer = True
+        joining = self.delivery.join(sid, wall, after, organizer=organizer)
         try:
             online = self.presence.sync(wall)
         except BaseException:
@@ -98,17 +114,38 @@ class WallNamespace(socketio.Namespace):
     def add_to_wall(self, sid, data):
         """Sent by a client to post: ``{"wall", "username", "message", "client_id"?}``.
 
-        Acked ``{"ok": true, "post"}`` once the post is stored. Every socket on
-        that wall, in every process and the sender included, then receives it as
-        ``new post`` from the stream reader.
+        Acked ``{"ok": true, "post", "author_key"}`` once the post is stored (a
+        post held for approval has ``"status": "pending"``). Every socket on
+        that wall, in every process and the sender included, then receives a
+        visible post as ``new post`` from the stream reader; a pending one
+        reaches the wall's organisers only, as ``post pending``.
         """
         wall, username, message, client_id = validation.new_post(data)
-        address = (self.server.get_environ(sid, protocol.NAMESPACE) or {}).get("REMOTE_ADDR")
-        post, _created = self.posts.add(wall, username, message, client_id, address, sid=sid)
-        return {"ok": True, "post": post}
+        who, address = self._identity(sid)
+        post, _created, author_key = self.posts.add(
+            wall, username, message, client_id, address, who, sid=sid
+        )
+        return {"ok": True, "post": post, "author_key": author_key}
+
+    def connect(self, sid, environ):
+        """A session opened: who it is (its ``wall_client`` cookie, else its session)."""
+        client_id = self.clients.from_environ(environ)
+        self._who[sid] = (
+            clients_module.who(client_id=client_id, sid=sid),
+            environ.get("REMOTE_ADDR"),
+        )
+
+    def _identity(self, sid):
+        identity = self._who.get(sid)
+        if identity is None:  # a session from before this process knew it
+            environ = self.server.get_environ(sid, protocol.NAMESPACE) or {}
+            self.connect(sid, environ)
+            identity = self._who[sid]
+        return identity
 
     def disconnect(self, sid):
         """A client went away: it leaves its walls and stops counting as online."""
+        self._who.pop(sid, None)
         self.delivery.disconnect(sid)
 
 

@@ -16,9 +16,9 @@ from ..storage.entries import id_key
 class Joining:
     """A socket between :meth:`Delivery.join` and :meth:`Delivery.ready`."""
 
-    __slots__ = ("sid", "eio_sid", "wall", "page", "newest")
+    __slots__ = ("sid", "eio_sid", "wall", "page", "newest", "organizer")
 
-    def __init__(self, sid, eio_sid, wall, page, newest):
+    def __init__(self, sid, eio_sid, wall, page, newest, organizer=False):
         self.sid = sid
         self.eio_sid = eio_sid
         self.wall = wall
@@ -26,6 +26,8 @@ class Joining:
         self.page = page
         #: a plain join (the newest posts), not a catch-up with ``after``
         self.newest = newest
+        #: joined with the wall's organiser key: also gets pending posts
+        self.organizer = organizer
 
 
 class Rooms:
@@ -40,6 +42,7 @@ class Rooms:
         self.members = {}  # wall -> {sid: eio_sid} of the live local sockets
         self.pending = {}  # wall -> sids joining
         self.walls_of = {}  # sid -> set of walls
+        self.organizers = {}  # wall -> sids that joined with an organiser key
 
     def enter(self, joining):
         """Add a pending socket; return True if the wall is new in this process.
@@ -60,6 +63,13 @@ class Rooms:
             del self.members[wall]  # a re-join: live again once its new ack is ready
         self.pending.setdefault(wall, set()).add(joining.sid)
         self.walls_of.setdefault(joining.sid, set()).add(wall)
+        organizers = self.organizers.get(wall)
+        if joining.organizer:
+            self.organizers.setdefault(wall, set()).add(joining.sid)
+        elif organizers is not None:
+            organizers.discard(joining.sid)
+            if not organizers:
+                del self.organizers[wall]
         return first_here
 
     def go_live(self, joining):
@@ -89,6 +99,11 @@ class Rooms:
         starts again from the stream's end at that moment.
         """
         members, pending = self.members.get(wall), self.pending.get(wall)
+        organizers = self.organizers.get(wall)
+        if organizers is not None:
+            organizers.discard(sid)
+            if not organizers:
+                del self.organizers[wall]
         if members is not None:
             members.pop(sid, None)
             if not members:
@@ -124,3 +139,10 @@ class Rooms:
         """The engine.io sids of the live sockets on ``wall``."""
         members = self.members.get(wall)
         return list(members.values()) if members else []
+
+    def organizer_recipients(self, wall):
+        """The engine.io sids of the live sockets on ``wall`` that joined as organisers."""
+        members, organizers = self.members.get(wall), self.organizers.get(wall)
+        if not members or not organizers:
+            return []
+        return [members[sid] for sid in organizers if sid in members]

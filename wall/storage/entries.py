@@ -1,10 +1,15 @@
 """Stream entries, and the wire contract's post objects made from them.
 
-A wall's stream holds two kinds of entry, written by this version:
+A wall's stream holds these kinds of entry, written by this version:
 
 - a post: fields ``u`` (username), ``m`` (message) and, optionally, ``c``
-  (its client id); field names are short because every post pays for them;
-- a deletion tombstone: the one field ``d``, the id of the post deleted.
+  (its client id) and ``s`` = ``p`` (held for approval); field names are
+  short because every post pays for them;
+- a deletion tombstone: the one field ``d``, the id of the post deleted;
+- a moderation change: ``t`` (approve, hide, restore, pin, unpin), ``p`` (the
+  post), and a snapshot of the post after it: ``u``, ``m``, ``c``, ``s``
+  (status), ``n`` (pinned, 0 or 1), ``r`` (the post's revision);
+- a settings change: ``t`` = ``settings`` and ``j``, the public settings as JSON.
 
 The stream id is the post id, so ids sort in time order and a reader can
 resume from any id. Anything else in a stream (other or missing fields, a
@@ -16,13 +21,17 @@ entry is therefore safe in a rolling deploy: older processes skip it and go
 on delivering what follows.
 """
 
+import json
 import logging
 import re
 from collections import OrderedDict
 
 log = logging.getLogger(__name__)
 
-POST_FIELDS = frozenset(("u", "m", "c"))
+POST_FIELDS = frozenset(("u", "m", "c", "s"))
+CHANGE_FIELDS = frozenset(("t", "p", "u", "m", "c", "s", "n", "r"))
+CHANGES = frozenset(("approve", "hide", "restore", "pin", "unpin"))
+STATUSES = {"visible", "pending", "hidden"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _POST_ID = re.compile(r"\d{1,20}-\d{1,20}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -45,6 +54,27 @@ class Deletion:
     def __init__(self, entry_id, post_id):
         self.id = entry_id
         self.post_id = post_id
+
+
+class Change:
+    """A moderation change: ``post`` is the post after it (status, pinned)."""
+
+    __slots__ = ("id", "kind", "post")
+
+    def __init__(self, entry_id, kind, post):
+        self.id = entry_id
+        self.kind = kind
+        self.post = post
+
+
+class SettingsChange:
+    """The wall's public settings changed to ``settings``."""
+
+    __slots__ = ("id", "settings")
+
+    def __init__(self, entry_id, settings):
+        self.id = entry_id
+        self.settings = settings
 
 
 class Skipped:
@@ -79,16 +109,48 @@ class EntryLog:
 _DEFAULT_LOG = EntryLog()
 
 
-def parse(wall, entry_id, fields, entries=_DEFAULT_LOG):
-    """A post (the wire contract's dict), a :class:`Deletion`, or a :class:`Skipped`."""
+def parse(wall, entry_id, fields, entries=_DEFAULT_LOG, state=None):
+    """A post (the wire contract's dict), a :class:`Deletion`, a
+    :class:`Change`, a :class:`SettingsChange`, or a :class:`Skipped`.
+
+    :param state: the post's current ``"<status>,<pinned>,<rev>"`` when the
+        reader knows it (page reads), else its state as written.
+    """
     if "d" in fields:
         if len(fields) == 1 and _valid_id(fields["d"]):
             return Deletion(entry_id, fields["d"])
         return _skip(entries, wall, entry_id, "a tombstone with other fields or a bad id")
+    if "t" in fields:
+        return _event(wall, entry_id, fields, entries)
     problem = _post_problem(fields)
     if problem:
         return _skip(entries, wall, entry_id, problem)
-    return to_post(wall, entry_id, fields)
+    post = to_post(wall, entry_id, fields)
+    if state:
+        status, pinned, _ = state.split(",")
+        post["status"], post["pinned"] = status, pinned == "1"
+    return post
+
+
+def _event(wall, entry_id, fields, entries):
+    kind = fields["t"]
+    if kind == "settings" and set(fields) == {"t", "j"}:
+        try:
+            settings = json.loads(fields["j"])
+        except ValueError:
+            settings = None
+        if isinstance(settings, dict):
+            return SettingsChange(entry_id, settings)
+        return _skip(entries, wall, entry_id, "settings that are not a JSON object")
+    if kind not in CHANGES or not CHANGE_FIELDS.issuperset(fields):
+        return _skip(entries, wall, entry_id, "a change this version does not know")
+    snapshot = {k: v for k, v in fields.items() if k in ("u", "m", "c")}
+    problem = _post_problem(snapshot) if _valid_id(fields.get("p")) else "a change of no post"
+    if problem or fields.get("s") not in STATUSES or fields.get("n") not in ("0", "1"):
+        return _skip(entries, wall, entry_id, problem or "a change with a bad status")
+    post = to_post(wall, fields["p"], snapshot)
+    post["status"], post["pinned"] = fields["s"], fields["n"] == "1"
+    return Change(entry_id, kind, post)
 
 
 def _skip(entries, wall, entry_id, reason):
@@ -110,6 +172,8 @@ def _post_problem(fields):
     client_id = fields.get("c")
     if client_id and not _CLIENT_ID.fullmatch(client_id):
         return "a bad client id"
+    if fields.get("s", "p") != "p":
+        return "a status this version does not know"
     if _SURROGATE.search(username) or _SURROGATE.search(message):
         return "bytes that are not UTF-8"
     return None
@@ -120,7 +184,7 @@ def _valid_id(value):
 
 
 def to_post(wall, post_id, fields):
-    """The post payload of the wire contract, from a stream entry."""
+    """The post payload of the wire contract, from a post entry (as written)."""
     return {
         "id": post_id,
         "wall": wall,
@@ -128,6 +192,8 @@ def to_post(wall, post_id, fields):
         "message": fields.get("m", ""),
         "ts": id_key(post_id)[0],
         "client_id": fields.get("c") or None,
+        "status": "pending" if fields.get("s") == "p" else "visible",
+        "pinned": False,
     }
 
 

@@ -68,3 +68,66 @@ def processes():
 def wake(process_id):
     """Stream that interrupts one process's blocking read of the walls."""
     return _WAKE + process_id
+
+
+# -- one wall's organisation (docs/protocol.md, "Running a wall") -----------
+
+
+def meta(wall):
+    """Hash: the wall's settings (title, moderation, blocklist...) and ``v``, their version."""
+    return PREFIX + "meta:" + wall
+
+
+def organizer_keys(wall):
+    """Hash: key id -> JSON ``{"hash", "label", "created"}`` of each organiser key."""
+    return PREFIX + "keys:" + wall
+
+
+def post_ids(wall):
+    """List: the ids of the wall's posts, oldest first (retention counts these)."""
+    return PREFIX + "ids:" + wall
+
+
+def state(wall):
+    """Hash: post id -> ``"<status>,<pinned>,<rev>"`` for posts not in their first state."""
+    return PREFIX + "state:" + wall
+
+
+def authors(wall):
+    """Hash: post id -> ``"<who>|<address>"``: who wrote it (bans, author rights)."""
+    return PREFIX + "authors:" + wall
+
+
+def pending(wall):
+    """Sorted set: ids of posts waiting for approval (score: ms of the post)."""
+    return PREFIX + "pending:" + wall
+
+
+def hidden(wall):
+    """Sorted set: ids of hidden posts (score: ms when hidden)."""
+    return PREFIX + "hidden:" + wall
+
+
+def pinned(wall):
+    """Sorted set: ids of pinned posts (score: ms when pinned)."""
+    return PREFIX + "pinned:" + wall
+
+
+def bans(wall):
+    """Hash: ban id -> JSON ``{"id", "who", "scope", "post_id", "created"}``."""
+    return PREFIX + "bans:" + wall
+
+
+def banned(wall):
+    """Set: the ``who`` of every ban on the wall (checked by the post script)."""
+    return PREFIX + "banned:" + wall
+
+
+def slow(wall, who):
+    """String held for the wall's slow-mode interval after ``who`` posted."""
+    return PREFIX + "slow:" + wall + ":" + who
+
+
+def audit(wall):
+    """Stream: what organisers, the operator and authors did on the wall."""
+    return PREFIX + "audit:" + wall

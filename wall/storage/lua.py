@@ -3,16 +3,16 @@
 import os
 
 _FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
-# Scripts that write a wall's stream start with its append() function.
-_WITH_APPEND = {"add_post", "delete_post"}
+# Scripts that add posts start with the retain() function.
+_WITH_RETAIN = {"add_post"}
 
 
 def source(name):
     """The Lua source of ``scripts/<name>.lua``, with what it needs prepended."""
     with open(os.path.join(_FOLDER, name + ".lua")) as f:
         text = f.read()
-    if name in _WITH_APPEND:
-        with open(os.path.join(_FOLDER, "append.lua")) as f:
+    if name in _WITH_RETAIN:
+        with open(os.path.join(_FOLDER, "retain.lua")) as f:
             text = f.read() + "\n" + text
     return text
 

@@ -1,17 +1,66 @@
 """The posts of every wall: one Redis Stream per wall, written by Lua scripts.
 
-A post is stored by one atomic script (the ``client_id`` check, ``XADD``
-with retention, the walls index), so a retried post is stored at most once.
-Nothing here retries a write on its own (see :func:`wall.storage.connect`).
+A post is stored by one atomic script (the settings version, bans, slow
+mode, the ``client_id`` check, ``XADD``, retention, the walls index), so a
+retried post is stored at most once and every check sees the wall as it is
+at that moment. Nothing here retries a write on its own (see
+:func:`wall.storage.connect`). Moderation changes are entries of the same
+stream (:mod:`wall.storage.entries`), so that readers catch up on them in
+order; each post's current state (status, pinned) is also kept in a hash,
+so that a page read shows posts as they are now.
 """
+
+import time
+from typing import NamedTuple
 
 import redis
 
 from . import keys, lua
-from .entries import Deletion, EntryLog, Skipped, id_key, pairs, parse, to_post
+from .entries import Change, Deletion, EntryLog, SettingsChange, Skipped, id_key, pairs, parse
+from .entries import to_post as entry_to_post
 from .streams import newest_id
 
-_READ_ROUNDS = 20  # bound on re-reads when tombstones thin out a page
+# Tombstones and moderation changes take room in a read, so pages are read
+# in rounds until they are full, each round reading twice as many entries.
+_READ_COUNT_MAX = 1000
+_READ_ROUNDS = 50
+
+
+class NewPost(NamedTuple):
+    """A validated post and what the store must check before it keeps it."""
+
+    wall: str
+    username: str
+    message: str
+    client_id: str = None
+    #: the wall's settings version the caller checked against ("" for none)
+    version: str = ""
+    #: who posts (``c:<cookie id>``, ``s:<session>`` or ``a:<address>``)
+    who: str = ""
+    #: the address as bans name it (``a:<ip>``), or ""
+    address: str = ""
+    #: slow mode: ms this client must wait between posts (0: none)
+    slow_ms: int = 0
+    #: held for approval
+    pending: bool = False
+    #: refused by the caller ("closed", "rejected"), unless it is a retry of a stored post
+    refuse: str = ""
+
+
+class Added(NamedTuple):
+    """What :meth:`PostStore.add_post` did.
+
+    ``kind``: ``stored`` (``post``, ``created`` True), ``exists`` (the
+    original ``post`` of that client_id), ``stale`` (the settings changed:
+    ``version`` is the new one), ``banned``, ``slow`` (``wait_ms``), or the
+    caller's ``refuse`` (``closed``, ``rejected``).
+    """
+
+    kind: str
+    post: dict = None
+    created: bool = False
+    version: str = None
+    wait_ms: int = None
 
 
 class PostPage:
@@ -23,8 +72,11 @@ class PostPage:
         self.truncated = truncated
         #: the stream id up to which this page is complete (for joins)
         self.end = end
-        #: ids of posts deleted within the range read (forward reads only)
+        #: ids of posts deleted or hidden within the range read (forward reads)
         self.deleted = list(deleted)
+        #: with ``extras``: the visible pinned posts, and the settings hash
+        self.pinned = []
+        self.settings = {}
 
 
 class PostStore:
@@ -41,91 +93,166 @@ class PostStore:
         self.entries = entries or EntryLog()
         self._add_post = lua.register(client, "add_post")
         self._delete_post = lua.register(client, "delete_post")
+        self._moderate = lua.register(client, "moderate")
+        self._read_page = lua.register(client, "read_page")
 
     # -- writes --------------------------------------------------------------
 
-    def add_post(self, wall, username, message, client_id=None):
-        """Store a post once; return ``(post, created)``.
+    def add_post(self, new):
+        """Store a :class:`NewPost` once; return an :class:`Added`.
 
         With a ``client_id`` already used on this wall in the last 24 h the
-        original post comes back with ``created`` False and nothing is stored.
+        original post comes back (``exists``) and nothing is stored.
         """
-        script_keys, args = self._add_post_call(wall, username, message, client_id)
-        result = self._add_post(keys=script_keys, args=args)
-        return self._added(result, wall, username, message, client_id)
+        script_keys, args = self._add_post_call(new)
+        return self._added(self._add_post(keys=script_keys, args=args), new)
 
     def add_posts(self, posts):
-        """Store several posts in one round trip, each as :meth:`add_post` would.
+        """Store several :class:`NewPost` in one round trip, each as :meth:`add_post`.
 
-        :param posts: ``[(wall, username, message, client_id)]``.
-        :return: one ``(post, created)`` or exception per post, in order.
+        :return: one :class:`Added` or exception per post, in order.
         """
         pipe = self.redis.pipeline(transaction=False)
-        for post in posts:
-            script_keys, args = self._add_post_call(*post)
+        for new in posts:
+            script_keys, args = self._add_post_call(new)
             pipe.execute_command(
                 "EVALSHA", self._add_post.sha, len(script_keys), *script_keys, *args
             )
         replies = pipe.execute(raise_on_error=False)
         out = []
-        for post, reply in zip(posts, replies):
+        for new, reply in zip(posts, replies):
             if isinstance(reply, redis.exceptions.NoScriptError):
                 # Not run (Redis lost its script cache): run it alone, which loads it.
                 try:
-                    out.append(self.add_post(*post))
+                    out.append(self.add_post(new))
                 except redis.RedisError as exc:
                     out.append(exc)
             elif isinstance(reply, Exception):
                 out.append(reply)
             else:
-                out.append(self._added(reply, *post))
+                out.append(self._added(reply, new))
         return out
 
-    def _add_post_call(self, wall, username, message, client_id):
-        cid = client_id or ""
-        script_keys = [keys.posts(wall), keys.client_id(wall, cid), keys.trimmed(), keys.index()]
-        args = [username, message, cid, self.history, keys.CLIENT_ID_TTL, wall]
+    def _add_post_call(self, new):
+        wall, cid = new.wall, new.client_id or ""
+        script_keys = [
+            keys.posts(wall),
+            keys.client_id(wall, cid),
+            keys.trimmed(),
+            keys.index(),
+            keys.post_ids(wall),
+            keys.meta(wall),
+            keys.banned(wall),
+            keys.slow(wall, new.who),
+            keys.authors(wall),
+            keys.pending(wall),
+            keys.state(wall),
+            keys.hidden(wall),
+            keys.pinned(wall),
+        ]
+        args = [
+            new.username,
+            new.message,
+            cid,
+            self.history,
+            keys.CLIENT_ID_TTL,
+            wall,
+            new.version,
+            new.who,
+            new.address,
+            int(new.slow_ms),
+            "1" if new.pending else "0",
+            "%s|%s" % (new.who, new.address),
+            new.refuse,
+        ]
         return script_keys, args
 
-    def _added(self, result, wall, username, message, client_id):
-        created, post_id = bool(result[0]), result[1]
-        if len(result) > 2:
-            fields = pairs(result[2])
-        else:
-            # The original is gone (trimmed or deleted); the retry carries its text.
-            fields = {"u": username, "m": message, "c": client_id or ""}
-        return to_post(wall, post_id, fields), created
+    def _added(self, result, new):
+        code = result[0]
+        if code == 1:
+            fields = {"u": new.username, "m": new.message, "c": new.client_id or ""}
+            if new.pending:
+                fields["s"] = "p"
+            return Added("stored", entry_to_post(new.wall, result[1], fields), True)
+        if code == 0:
+            if len(result) > 2:
+                fields = pairs(result[2])
+            else:
+                # The original is gone (trimmed or deleted); the retry carries its text.
+                fields = {"u": new.username, "m": new.message, "c": new.client_id or ""}
+            return Added("exists", entry_to_post(new.wall, result[1], fields))
+        if code == -1:
+            return Added("stale", version=result[1])
+        if code == -2:
+            return Added("banned")
+        if code == -4:
+            return Added(result[1])
+        return Added("slow", wait_ms=int(result[1]))
 
     def delete_post(self, wall, post_id):
         """Delete a post; return True if it existed. Readers get a tombstone."""
-        script_keys = [keys.posts(wall), keys.trimmed()]
-        return bool(self._delete_post(keys=script_keys, args=[post_id, self.history, wall]))
+        script_keys = [
+            keys.posts(wall),
+            keys.state(wall),
+            keys.pending(wall),
+            keys.hidden(wall),
+            keys.pinned(wall),
+            keys.authors(wall),
+        ]
+        return bool(self._delete_post(keys=script_keys, args=[post_id]))
+
+    def moderate(self, wall, post_id, action):
+        """Apply ``action`` (approve, hide, restore, pin, unpin) to a post.
+
+        :return: ``(post, changed)``, or ``(None, "not_found")``, or
+                 ``(None, "<status>")`` when the action does not apply to a
+                 post in that status.
+        """
+        script_keys = [
+            keys.posts(wall),
+            keys.state(wall),
+            keys.pending(wall),
+            keys.hidden(wall),
+            keys.pinned(wall),
+        ]
+        now = int(time.time() * 1000)
+        result = self._moderate(keys=script_keys, args=[action, post_id, now])
+        if result[0] == 0:
+            return None, result[2] if len(result) > 2 else result[1]
+        post = entry_to_post(wall, post_id, pairs(result[4]))
+        post["status"], post["pinned"] = result[1], result[2] == 1
+        return post, result[0] == 1
 
     # -- reads ---------------------------------------------------------------
 
-    def latest(self, wall, limit, upto=None):
-        """The newest ``limit`` posts (up to id ``upto``); ``more``: older ones exist.
+    def latest(self, wall, limit, upto=None, extras=False):
+        """The newest ``limit`` visible posts (up to id ``upto``); ``more``: older ones exist.
 
         ``end`` is the newest stream entry at the time of the read (``upto``
-        when given), tombstones included: where a reader would resume.
+        when given), whatever its kind: where a reader would resume. With
+        ``extras`` the page also has the pinned posts and the settings.
         """
-        posts, more, last_read = self._read_back(wall, upto or "+", limit)
+        page = self._read_back(wall, upto or "+", limit, extras)
         if upto is None:
-            upto = last_read or "0-0"
-        return PostPage(posts, more, end=upto)
+            upto = page.end or "0-0"
+        page.end = upto
+        return page
 
     def before(self, wall, before_id, limit):
-        """The ``limit`` posts just before ``before_id``; ``more``: older ones exist."""
-        posts, more, _ = self._read_back(wall, "(" + before_id, limit)
-        return PostPage(posts, more)
+        """The ``limit`` visible posts just before ``before_id``; ``more``: older ones exist."""
+        page = self._read_back(wall, "(" + before_id, limit, False)
+        page.end = None
+        return page
 
-    def after(self, wall, after_id, limit, upto=None):
-        """Up to ``limit`` posts after ``after_id``; ``more``: later ones remain.
+    def after(self, wall, after_id, limit, upto=None, extras=False):
+        """What changed after ``after_id``: up to ``limit`` posts, and what left.
 
-        ``deleted`` lists posts deleted since ``after_id`` (their tombstones
-        lie after it), so a client that was away can drop them. ``truncated``
-        is True when retention has cut past ``after_id``: some posts after it
-        may be gone for good.
+        ``posts`` are the visible posts after ``after_id``, and older ones
+        that were approved or restored since (as they are now); ``deleted``
+        lists posts deleted or hidden since, so a client that was away can
+        drop them; ``more``: later posts remain. ``truncated`` is True when
+        retention has cut past ``after_id``: some posts after it may be gone
+        for good.
         """
         pipe = self.redis.pipeline(transaction=False)
         pipe.hget(keys.trimmed(), wall)
@@ -135,13 +262,47 @@ class PostStore:
         mark = replies[0]
         if upto is None:
             upto = replies[1][0][0] if replies[1] else "0-0"
-        page = self._read_forward(wall, after_id, upto, limit)
+        page = self._read_forward(wall, after_id, upto, limit, extras)
         page.truncated = bool(mark) and id_key(after_id) < id_key(mark)
         return page
 
     def range(self, wall, after_id, upto, limit):
-        """Posts and deletions with ``after_id < id <= upto``, as a page."""
-        return self._read_forward(wall, after_id, upto, limit)
+        """What changed with ``after_id < id <= upto``, as :meth:`after` reads it."""
+        return self._read_forward(wall, after_id, upto, limit, False)
+
+    def queue(self, wall, limit=200):
+        """The posts waiting for approval, oldest first."""
+        return self._posts_of(wall, self.redis.zrange(keys.pending(wall), 0, limit - 1))
+
+    def hidden(self, wall, limit=200):
+        """The hidden posts, most recently hidden first."""
+        return self._posts_of(wall, self.redis.zrevrange(keys.hidden(wall), 0, limit - 1))
+
+    def get(self, wall, post_id):
+        """One post as it is now (any status), or None."""
+        found = self._posts_of(wall, [post_id])
+        return found[0] if found else None
+
+    def author(self, wall, post_id):
+        """``(who, address)`` of a post's author as recorded, or None."""
+        record = self.redis.hget(keys.authors(wall), post_id)
+        if not record:
+            return None
+        who, _, address = record.partition("|")
+        return who, address
+
+    def every_post(self, wall, chunk=1000):
+        """Every post the wall keeps, any status, as it is now, oldest first (lazily)."""
+        start = "-"
+        while True:
+            entries, _ = self._page(wall, "forward", start, "+", chunk, False)
+            for entry in entries:
+                item = self._parse(wall, entry)
+                if isinstance(item, dict):
+                    yield item
+            if len(entries) < chunk:
+                return
+            start = "(" + entries[-1][0]
 
     def trim_marks(self, walls):
         """wall -> the oldest id kept when retention last cut it (or None)."""
@@ -152,49 +313,132 @@ class PostStore:
         return newest_id(self.redis, keys.posts(wall))
 
     def walls(self, limit=100):
-        """``[(wall, entries kept)]`` for the walls with the most recent posts."""
+        """``[(wall, posts kept)]`` for the walls with the most recent posts."""
         names = self.redis.zrevrange(keys.index(), 0, limit - 1)
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
+            pipe.llen(keys.post_ids(name))
             pipe.xlen(keys.posts(name))
-        return [(n, c) for n, c in zip(names, pipe.execute()) if c]
+        counts = pipe.execute()
+        # walls from before the ids list count their stream's entries
+        kept = [(n, ids or length) for n, ids, length in zip(names, counts[0::2], counts[1::2])]
+        return [(n, c) for n, c in kept if c]
 
     def ping(self):
         return self.redis.ping()
 
-    def _read_back(self, wall, start, limit):
-        # Tombstones take room in a read; read on until the page is full.
-        posts, last_read = [], None
-        for _ in range(_READ_ROUNDS):
-            entries = self.redis.xrevrange(keys.posts(wall), start, "-", count=limit + 1)
+    # -- internals -------------------------------------------------------------
+
+    def _page_keys(self, wall):
+        return [keys.posts(wall), keys.state(wall), keys.pinned(wall), keys.meta(wall)]
+
+    def _page(self, wall, direction, start, end, count, extras):
+        entries, more = self._read_page(
+            keys=self._page_keys(wall),
+            args=[direction, start, end, count, "1" if extras else "0"],
+        )
+        return entries, more
+
+    def _parse(self, wall, entry):
+        entry_id, flat, state = entry
+        return parse(wall, entry_id, pairs(flat), self.entries, state or None)
+
+    def _posts_of(self, wall, post_ids):
+        if not post_ids:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for post_id in post_ids:
+            pipe.xrange(keys.posts(wall), post_id, post_id)
+        pipe.hmget(keys.state(wall), post_ids)
+        *found, states = pipe.execute()
+        posts = []
+        for entries, state in zip(found, states):
+            if entries:
+                item = parse(wall, entries[0][0], entries[0][1], self.entries, state)
+                if isinstance(item, dict):
+                    posts.append(item)
+        return posts
+
+    def _read_back(self, wall, start, limit, extras):
+        # Newest first, visible posts only, as they are now.
+        posts, last_read, count = [], None, limit + 1
+        page = PostPage([], False)
+        for round_ in range(_READ_ROUNDS):
+            entries, more = self._page(wall, "back", start, "-", count, extras and not round_)
+            if more:
+                page.pinned = self._visible(wall, more[0])
+                page.settings = pairs(more[1])
             if last_read is None and entries:
                 last_read = entries[0][0]
-            for entry_id, fields in entries:
-                item = parse(wall, entry_id, fields, self.entries)
-                if not isinstance(item, (Deletion, Skipped)):
+            for entry in entries:
+                item = self._parse(wall, entry)
+                if isinstance(item, dict) and item["status"] == "visible":
                     posts.append(item)
-            if len(posts) > limit or len(entries) <= limit:
+            if len(posts) > limit or len(entries) < count:
                 break
             start = "(" + entries[-1][0]
-        more = len(posts) > limit
-        return list(reversed(posts[:limit])), more, last_read
-
-    def _read_forward(self, wall, after_id, upto, limit):
-        posts, deleted, start = [], [], "(" + after_id
-        for _ in range(_READ_ROUNDS):
-            entries = self.redis.xrange(keys.posts(wall), start, upto, count=limit + 1)
-            for entry_id, fields in entries:
-                item = parse(wall, entry_id, fields, self.entries)
-                if isinstance(item, Deletion):
-                    if len(posts) <= limit:
-                        deleted.append(item.post_id)
-                elif not isinstance(item, Skipped):
-                    posts.append(item)
-            if len(posts) > limit or len(entries) <= limit:
-                break
-            start = "(" + entries[-1][0]
-        page = PostPage(posts[:limit], len(posts) > limit, end=upto)
-        gone = set(deleted)
-        page.posts = [p for p in page.posts if p["id"] not in gone]
-        page.deleted = deleted
+            count = min(2 * count, _READ_COUNT_MAX)
+        page.posts = list(reversed(posts[:limit]))
+        page.more = len(posts) > limit
+        page.end = last_read
         return page
+
+    def _read_forward(self, wall, after_id, upto, limit, extras):
+        # Oldest first: new visible posts, and what changed about older ones.
+        shown, deleted, start = {}, [], "(" + after_id
+        new_posts, count = 0, limit + 1
+        page = PostPage([], False, end=upto)
+        done = False
+        for round_ in range(_READ_ROUNDS):
+            entries, more = self._page(wall, "forward", start, upto, count, extras and not round_)
+            if more:
+                page.pinned = self._visible(wall, more[0])
+                page.settings = pairs(more[1])
+            for entry in entries:
+                item = self._parse(wall, entry)
+                if isinstance(item, dict):
+                    if item["status"] == "pending":
+                        continue
+                    new_posts += 1
+                    if new_posts > limit:
+                        page.more = done = True
+                        break
+                    if item["status"] == "visible":
+                        shown[item["id"]] = item
+                    else:
+                        deleted.append(item["id"])
+                elif isinstance(item, Change):
+                    post, state = item.post, entry[2]
+                    if state:
+                        status, pinned, _ = state.split(",")
+                        post["status"], post["pinned"] = status, pinned == "1"
+                    if post["status"] == "visible":
+                        shown[post["id"]] = post
+                    elif post["status"] == "hidden":
+                        shown.pop(post["id"], None)
+                        deleted.append(post["id"])
+                elif isinstance(item, Deletion):
+                    shown.pop(item.post_id, None)
+                    deleted.append(item.post_id)
+                # SettingsChange and Skipped: nothing to show (extras carry settings)
+            if done or len(entries) < count:
+                break
+            start = "(" + entries[-1][0]
+            count = min(2 * count, _READ_COUNT_MAX)
+        gone = set(deleted)
+        page.posts = sorted(
+            (p for p in shown.values() if p["id"] not in gone), key=lambda p: id_key(p["id"])
+        )
+        page.deleted = list(dict.fromkeys(deleted))
+        return page
+
+    def _visible(self, wall, entries):
+        posts = []
+        for entry in entries:
+            item = self._parse(wall, entry)
+            if isinstance(item, dict) and item["status"] == "visible":
+                posts.append(item)
+        return posts
+
+
+__all__ = ["Added", "NewPost", "PostPage", "PostStore", "SettingsChange", "Skipped"]

@@ -44,10 +44,19 @@ class Limit:
         """Count one for ``who``; raise :class:`RateLimited` past the limit."""
         who = who or UNKNOWN
         if not self._limiter.hit(self._item, self._kind, who):
-            # The same key as the hit, or the wait would be read off an empty window.
-            reset = self._limiter.get_window_stats(self._item, self._kind, who).reset_time
-            retry_after = max(1, math.ceil(reset - time.time()))
-            raise RateLimited(self._message % retry_after, retry_after=retry_after)
+            self._refuse(who)
+
+    def check(self, who):
+        """Raise :class:`RateLimited` if ``who`` is past the limit, counting nothing."""
+        who = who or UNKNOWN
+        if not self._limiter.test(self._item, self._kind, who):
+            self._refuse(who)
+
+    def _refuse(self, who):
+        # The same key as the hit, or the wait would be read off an empty window.
+        reset = self._limiter.get_window_stats(self._item, self._kind, who).reset_time
+        retry_after = max(1, math.ceil(reset - time.time()))
+        raise RateLimited(self._message % retry_after, retry_after=retry_after)
 
 
 def moving_window(storage, limit, kind, message):
@@ -64,4 +73,7 @@ class NoLimit:
     """Stands in for a :class:`Limit` when ``WALL_RATE_LIMITS=off``."""
 
     def hit(self, who):
+        pass
+
+    def check(self, who):
         pass

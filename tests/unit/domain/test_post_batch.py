@@ -1,4 +1,4 @@
-"""Posts batched into shared Redis round trips (wall/post_batch.py), on the real test Redis."""
+"""Posts batched into shared Redis round trips (wall/domain/post_batch.py), on the real test Redis."""
 
 import threading
 
@@ -7,7 +7,7 @@ import redis
 
 from wall import storage
 from wall.domain.post_batch import PostBatch
-from wall.storage.posts import PostStore
+from wall.storage.posts import NewPost, PostStore
 
 
 class RecordingStore(PostStore):
@@ -17,9 +17,9 @@ class RecordingStore(PostStore):
         super().__init__(*args, **kwargs)
         self.trips = []
 
-    def add_post(self, *post):
+    def add_post(self, new):
         self.trips.append(1)
-        return super().add_post(*post)
+        return super().add_post(new)
 
     def add_posts(self, posts):
         self.trips.append(len(posts))
@@ -38,7 +38,8 @@ def post_concurrently(batch, posts):
 
     def run(i):
         try:
-            results[i] = batch.add_post(*posts[i])
+            added = batch.add(NewPost(*posts[i]))
+            results[i] = (added.post, added.created)
         except Exception as exc:
             results[i] = exc
 
@@ -64,7 +65,8 @@ def test_concurrent_posts_share_round_trips_and_each_gets_its_own_result(store, 
 
 
 def test_a_lone_post_goes_at_once(store):
-    post, created = PostBatch(store).add_post("w", "ann", "hi")
+    added = PostBatch(store).add(NewPost("w", "ann", "hi"))
+    post, created = added.post, added.created
     assert created and post["message"] == "hi"
     assert store.trips == [1]
 
@@ -77,20 +79,20 @@ def test_one_failing_post_does_not_fail_its_batch(store, rdb):
         ("w", "ann", "fine 2", "same"),
         ("w", "ann", "fine 2 again", "same"),
     ]
-    results = store.add_posts(posts)
-    assert results[0][0]["message"] == "fine 1" and results[0][1]
+    results = store.add_posts([NewPost(*p) for p in posts])
+    assert results[0].post["message"] == "fine 1" and results[0].created
     assert isinstance(results[1], redis.ResponseError)
     # the same client_id twice in one round trip is stored once
-    assert results[2][1] and not results[3][1]
-    assert results[3][0]["id"] == results[2][0]["id"]
+    assert results[2].created and not results[3].created
+    assert results[3].post["id"] == results[2].post["id"]
     assert rdb.xlen("wall:posts:w") == 2
 
 
 def test_a_batch_survives_redis_losing_its_scripts(store, rdb):
-    store.add_post("w", "ann", "loads the script")
+    store.add_post(NewPost("w", "ann", "loads the script"))
     rdb.script_flush()
-    results = store.add_posts([("w", "ann", "a", None), ("w", "ann", "b", None)])
-    assert [post["message"] for post, _ in results] == ["a", "b"]
+    results = store.add_posts([NewPost("w", "ann", "a"), NewPost("w", "ann", "b")])
+    assert [added.post["message"] for added in results] == ["a", "b"]
     assert rdb.xlen("wall:posts:w") == 3
 
 
@@ -100,5 +102,4 @@ def test_errors_reach_every_waiting_post_and_the_next_batch_still_goes(store, rd
     results = post_concurrently(dead, [("w", "ann", "m%d" % i, None) for i in range(20)])
     assert all(isinstance(r, redis.ConnectionError) for r in results)
     assert not dead._sending and not dead._queue
-    post, created = batch.add_post("w", "ann", "after")
-    assert created
+    assert batch.add(NewPost("w", "ann", "after")).created

@@ -15,6 +15,8 @@ from wall.realtime.delivery import Delivery
 from wall.storage.posts import PostStore
 from wall.storage.streams import StreamReader
 
+from ...support.helpers import store_post
+
 W = "w"
 
 
@@ -86,7 +88,7 @@ def poll(delivery):
 
 
 def add(posts, n, prefix="m"):
-    return [posts.add_post(W, "ann", "%s%d" % (prefix, i))[0]["id"] for i in range(n)]
+    return [store_post(posts, W, "ann", "%s%d" % (prefix, i))[0]["id"] for i in range(n)]
 
 
 def join(delivery, sid, after=None):

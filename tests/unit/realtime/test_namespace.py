@@ -189,7 +189,7 @@ def test_a_post_to_a_session_whose_pings_stopped_does_not_freeze_delivery(app):
     eio.handlers["message"]("dead", '2/wall,1["join",{"wall":"w"}]')
     assert realtime.delivery.joined_count() == 1
     session.last_ping = time.time() - 1000  # the client went silent long ago
-    get_posts(app).add("w", "ann", "hello", None, "10.0.0.2")
+    get_posts(app).add("w", "ann", "hello", None, "10.0.0.2", "a:10.0.0.2")
     lock = realtime.delivery.rooms.lock
 
     def left():

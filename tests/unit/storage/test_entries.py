@@ -8,6 +8,8 @@ from wall import storage
 from wall.storage.entries import Deletion, EntryLog, Skipped, parse
 from wall.storage.posts import PostStore
 
+from ...support.helpers import store_post
+
 
 @pytest.mark.parametrize(
     "fields",
@@ -38,6 +40,8 @@ def test_its_own_entries_parse():
         "message": "hi",
         "ts": 5,
         "client_id": "c-1",
+        "status": "visible",
+        "pinned": False,
     }
     gone = parse("w", "6-0", {"d": "5-1"}, EntryLog())
     assert isinstance(gone, Deletion) and gone.post_id == "5-1"
@@ -65,11 +69,11 @@ def store(redis_url):
 
 
 def test_reads_step_over_foreign_entries(store, rdb):
-    first = store.add_post("w", "ann", "one")[0]
+    first = store_post(store, "w", "ann", "one")[0]
     rdb.xadd("wall:posts:w", {"foo": "bar"})
     rdb.xadd("wall:posts:w", {"u": "only u"})
     rdb.xadd("wall:posts:w", {"u": b"\xff\xfe", "m": b"\xc3"})  # not UTF-8
-    second = store.add_post("w", "bob", "two")[0]
+    second = store_post(store, "w", "bob", "two")[0]
     assert [p["id"] for p in store.latest("w", 50).posts] == [first["id"], second["id"]]
     page = store.after("w", first["id"], 50)
     assert [p["id"] for p in page.posts] == [second["id"]] and page.deleted == []

@@ -8,6 +8,8 @@ from wall import storage
 from wall.storage.entries import id_key
 from wall.storage.posts import PostStore
 
+from ...support.helpers import store_post
+
 
 @pytest.fixture
 def store(redis_url):
@@ -17,13 +19,14 @@ def store(redis_url):
 
 
 def add(store, n, wall="w", prefix="m"):
-    return [store.add_post(wall, "ann", "%s%d" % (prefix, i))[0] for i in range(n)]
+    return [store_post(store, wall, "ann", "%s%d" % (prefix, i))[0] for i in range(n)]
 
 
 def test_add_post_returns_the_contract_shape(store, rdb):
-    post, created = store.add_post("w", "ann", "hello", "c-1")
+    post, created = store_post(store, "w", "ann", "hello", "c-1")
     assert created
-    assert set(post) == {"id", "wall", "username", "message", "ts", "client_id"}
+    assert set(post) == {"id", "wall", "username", "message", "ts", "client_id", "status", "pinned"}
+    assert (post["status"], post["pinned"]) == ("visible", False)
     assert (post["wall"], post["username"], post["message"], post["client_id"]) == (
         "w",
         "ann",
@@ -35,8 +38,8 @@ def test_add_post_returns_the_contract_shape(store, rdb):
 
 
 def test_client_id_stores_once_and_returns_the_original(store, rdb):
-    first, created1 = store.add_post("w", "ann", "hello", "same")
-    again, created2 = store.add_post("w", "ann", "hello (edited)", "same")
+    first, created1 = store_post(store, "w", "ann", "hello", "same")
+    again, created2 = store_post(store, "w", "ann", "hello (edited)", "same")
     assert (created1, created2) == (True, False)
     assert again == first
     assert rdb.xlen("wall:posts:w") == 1
@@ -44,8 +47,8 @@ def test_client_id_stores_once_and_returns_the_original(store, rdb):
 
 
 def test_client_id_is_per_wall(store, rdb):
-    store.add_post("a", "ann", "x", "same")
-    _, created = store.add_post("b", "ann", "x", "same")
+    store_post(store, "a", "ann", "x", "same")
+    _, created = store_post(store, "b", "ann", "x", "same")
     assert created
 
 
@@ -55,7 +58,7 @@ def test_same_client_id_at_once_stores_once(store, rdb):
 
     def post():
         barrier.wait()
-        results.append(store.add_post("w", "ann", "race", "race-1"))
+        results.append(store_post(store, "w", "ann", "race", "race-1"))
 
     threads = [threading.Thread(target=post) for _ in range(8)]
     for t in threads:
@@ -68,8 +71,8 @@ def test_same_client_id_at_once_stores_once(store, rdb):
 
 
 def test_without_client_id_every_post_is_stored(store, rdb):
-    store.add_post("w", "ann", "x")
-    store.add_post("w", "ann", "x")
+    store_post(store, "w", "ann", "x")
+    store_post(store, "w", "ann", "x")
     assert rdb.xlen("wall:posts:w") == 2
 
 

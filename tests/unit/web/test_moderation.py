@@ -1,4 +1,4 @@
-"""Moderation: DELETE of a post with the admin token, and its `post deleted` event."""
+"""The operator's DELETE of a post with WALL_ADMIN_TOKEN, and its `post deleted` event."""
 
 import pytest
 
@@ -53,13 +53,14 @@ def test_delete_needs_the_right_token(client, rdb, token, scheme, status, code):
     assert rdb.xlen("wall:posts:w") == 1
 
 
-def test_moderation_is_off_without_a_token(redis_url):
+def test_without_an_operator_token_a_bearer_is_a_wrong_key(redis_url):
+    # (before organisers, DELETE was 404 while WALL_ADMIN_TOKEN was unset)
     app = create_app(make_config(redis_url))
     try:
         client = app.test_client()
         post = add(client)
         reply = delete(client, post["id"])
-        assert reply.status_code == 404 and reply.json["error"] == "not_found"
+        assert reply.status_code == 403 and reply.json["error"] == "forbidden"
     finally:
         stop_app(app)
 

@@ -1,7 +1,24 @@
 -- A deletion removes the post and appends a tombstone to the same stream, so
 -- it reaches every reader on the same ordered, resumable path as posts do.
--- KEYS: posts stream, trimmed hash; ARGV: post id, maxlen, wall
-if redis.call('XDEL', KEYS[1], ARGV[1]) == 0 then
+-- KEYS: 1 posts stream, 2 state, 3 pending, 4 hidden, 5 pinned, 6 authors
+-- ARGV: 1 post id
+-- Returns the tombstone's id, or false if there was no such post.
+local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #found == 0 then
   return false
 end
-return append(KEYS[1], KEYS[2], ARGV[3], ARGV[2], {'d', ARGV[1]})
+local is_post = false
+local flat = found[1][2]
+for i = 1, #flat, 2 do
+  if flat[i] == 'u' then is_post = true end
+end
+if not is_post then
+  return false
+end
+redis.call('XDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
+return redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
