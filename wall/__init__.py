@@ -10,7 +10,7 @@ import os
 
 from flask import Flask
 
-from . import domain, drivers, realtime, storage, web
+from . import cli, domain, drivers, realtime, storage, web
 from .metrics import Metrics
 from .realtime import socketio
 from .settings import Settings
@@ -62,6 +62,7 @@ def create_app(test_config=None):
     )
     # Last: its ProxyFix must wrap the gate that realtime put in front.
     web.init_app(app, settings, store, live.server, origins)
+    cli.init_app(app)
     return app
 
 

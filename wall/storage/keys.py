@@ -45,6 +45,11 @@ def index():
     return PREFIX + "index"
 
 
+def organized():
+    """Set: the walls that have an organiser."""
+    return PREFIX + "organized"
+
+
 def online(wall):
     """Hash: process id -> that process's socket count on ``wall``."""
     return PREFIX + "online:" + wall

@@ -38,14 +38,29 @@ class WallStore:
 
     def claim(self, wall, key_id, key_record, fields, operator):
         """Make a wall's first organiser; see scripts/claim_wall.lua for the answer."""
-        args = ["1" if operator else "0", key_id, json.dumps(key_record), int(time.time() * 1000)]
+        args = [
+            "1" if operator else "0",
+            key_id,
+            json.dumps(key_record),
+            int(time.time() * 1000),
+            wall,
+        ]
         for name, value in fields.items():
             args += [name, value]
-        script_keys = [keys.meta(wall), keys.organizer_keys(wall), keys.posts(wall)]
+        script_keys = [
+            keys.meta(wall),
+            keys.organizer_keys(wall),
+            keys.posts(wall),
+            keys.organized(),
+        ]
         return int(self._claim(keys=script_keys, args=args))
 
     def has_posts(self, wall):
         return self.redis.exists(keys.posts(wall)) > 0
+
+    def organized(self):
+        """The walls that have an organiser."""
+        return sorted(self.redis.smembers(keys.organized()))
 
     # -- organiser keys ------------------------------------------------------------
 
@@ -121,6 +136,7 @@ class WallStore:
         ):
             pipe.delete(key)
         pipe.zrem(keys.index(), wall)
+        pipe.srem(keys.organized(), wall)
         if newest:
             ms, _, seq = newest[0][0].partition("-")
             pipe.hset(keys.trimmed(), wall, "%s-%d" % (ms, int(seq) + 1))

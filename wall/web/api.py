@@ -4,11 +4,6 @@ Reads are open; posting is as ``add to wall``; running a wall needs its
 organiser key (``Authorization: Bearer <key>``) or the operator's token.
 """
 
-import csv
-import io
-import json
-import time
-
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from .. import validation
@@ -17,6 +12,7 @@ from ..domain import get_clients, get_posts, get_walls
 from ..errors import Invalid, NotFound, Unauthorized
 from ..realtime import get_realtime
 from ..storage import get_storage
+from . import export as exports
 
 bp = Blueprint("api", __name__)
 
@@ -277,9 +273,6 @@ def read_audit(name):
     return jsonify(wall=wall, entries=get_walls(current_app).audit_log(wall))
 
 
-EXPORT_FIELDS = ("id", "time", "username", "message", "status", "pinned")
-
-
 @bp.get("/api/walls/<name>/export")
 def export(name):
     """Every post as CSV or JSON (organiser), streamed."""
@@ -289,44 +282,10 @@ def export(name):
     if kind not in ("csv", "json"):
         raise Invalid("format is csv or json.")
     posts = get_walls(current_app).export(wall)
-    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime())
-    filename = "wall-%s-%s.%s" % (wall, stamp, kind)
-    body = _csv(posts) if kind == "csv" else _json(wall, posts)
+    body = exports.as_csv(posts) if kind == "csv" else exports.as_json(wall, posts)
     mimetype = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
     response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = 'attachment; filename="%s"' % filename
+    response.headers["Content-Disposition"] = 'attachment; filename="%s"' % exports.filename(
+        wall, kind
+    )
     return response
-
-
-def _iso(ms):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + ".%03dZ" % (ms % 1000)
-
-
-def _csv(posts):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    out.write("\ufeff")  # spreadsheets then read it as UTF-8
-    writer.writerow(EXPORT_FIELDS)
-    for n, post in enumerate(posts):
-        writer.writerow(
-            [
-                post["id"],
-                _iso(post["ts"]),
-                post["username"],
-                post["message"],
-                post["status"],
-                "true" if post["pinned"] else "false",
-            ]
-        )
-        if n % 200 == 199:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
-
-
-def _json(wall, posts):
-    yield '{"wall": %s, "posts": [' % json.dumps(wall)
-    for n, post in enumerate(posts):
-        yield ("," if n else "") + json.dumps(post, ensure_ascii=False)
-    yield "]}"
