@@ -7,7 +7,7 @@ PORT ?= 5000
 
 N ?= 3
 
-.PHONY: run test test-js lint format cluster bench venv dev clean
+.PHONY: run test test-heavy test-js lint format cluster bench venv dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: venv
 ## Run the whole test suite: lint, the front end's unit tests, then pytest.
 test: dev lint test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The heavy tests (thousands of sockets), which make test leaves out; .ci/run runs them.
+test-heavy: dev
+	$(BIN)/python -m pytest -m heavy $(PYTEST_ARGS)
 
 ## ruff check and ruff format --check on the whole tree (settings in pyproject.toml).
 lint: dev

@@ -46,7 +46,8 @@ def test_moderation_made_on_one_process_holds_on_the_other(start_server, wall_na
             expected = [shown["post"]["id"], held["post"]["id"]]
             deadline = asyncio.get_running_loop().time() + 15
             while any(w.live != expected for w in watchers) or any(
-                    not [e for e in w.events if e[0] == "post deleted"] for w in watchers):
+                not [e for e in w.events if e[0] == "post deleted"] for w in watchers
+            ):
                 assert asyncio.get_running_loop().time() < deadline, [w.live for w in watchers]
                 await asyncio.sleep(0.05)
             for w in watchers:

@@ -20,7 +20,7 @@ def test_defaults():
         10000,
         True,
         5000,
-        500,
+        4000,
     )
     assert s.allowed_origins == [] and s.admin_token is None and s.proxy_fix == 0
     assert s.secret_key and not s.secret_key_set

@@ -10,6 +10,7 @@ This layer uses :mod:`wall.storage` and knows neither Flask requests nor
 Socket.IO.
 """
 
+from ..storage import ratelimit
 from ..storage.walls import WallStore
 from .clients import ClientCookies
 from .post_batch import PostBatch
@@ -35,11 +36,26 @@ def init_app(app, settings, storage, metrics):
         settings.default_wall,
         author_window_s=settings.author_window_s,
     )
-    limits = PostLimits(limits_storage, settings.rate_limit_socket, settings.rate_limit_ip)
+    limits = PostLimits(
+        limits_storage,
+        settings.rate_limit_socket,
+        settings.rate_limit_client,
+        settings.rate_limit_ip,
+    )
     service = PostService(PostBatch(storage.posts), limits, walls, metrics)
     app.extensions["wall.posts"] = service
     app.extensions["wall.walls"] = walls
-    app.extensions["wall.clients"] = ClientCookies(settings.secret_key)
+    mint_limit = (
+        ratelimit.moving_window(
+            limits_storage,
+            settings.rate_limit_cookies,
+            "cookies",
+            "Too many new clients from this address; wait %d s.",
+        )
+        if limits_storage is not None
+        else ratelimit.NoLimit()
+    )
+    app.extensions["wall.clients"] = ClientCookies(settings.secret_key, mint_limit)
     return service
 
 

@@ -21,13 +21,22 @@ class ClientCookies:
     """Mints and verifies ``wall_client`` cookies.
 
     :param secret: the app's ``SECRET_KEY``.
+    :param mint_limit: new cookies per address (a script that drops its cookie
+        to dodge the per-client limits gets no new one past it), a limit of
+        :mod:`wall.storage.ratelimit`, or None.
     """
 
-    def __init__(self, secret):
+    def __init__(self, secret, mint_limit=None):
         self._signer = Signer(secret, salt="wall-client")
+        self.mint_limit = mint_limit
 
-    def mint(self):
-        """A new client: ``(client id, cookie value)``."""
+    def mint(self, address=None):
+        """A new client: ``(client id, cookie value)``.
+
+        :raise RateLimited: this address got too many new cookies lately.
+        """
+        if self.mint_limit is not None:
+            self.mint_limit.hit(address)
         client_id = secrets.token_hex(16)
         return client_id, self._signer.sign(client_id).decode()
 

@@ -23,26 +23,33 @@ _STALE_RETRIES = 3
 
 
 class PostLimits:
-    """The post limits: one per Socket.IO connection, and a generous ceiling per
-    client address (a conference's Wi-Fi is one address). HTTP posts have no
-    connection and count against the per-address ceiling only.
+    """The post limits, client first: one per Socket.IO connection, one per client
+    (its ``wall_client`` cookie; a session without it, or an HTTP call without
+    it, is its own client: the session, or the address), and a much higher
+    ceiling per address, since a conference hall on one Wi-Fi is one address.
 
     :param storage: the ``limits`` storage (:func:`wall.storage.ratelimit.storage`),
         or None when ``WALL_RATE_LIMITS=off``.
     """
 
-    def __init__(self, storage, per_socket, per_address):
+    def __init__(self, storage, per_socket, per_client, per_address):
         if storage is None:
-            self.per_socket = self.per_address = ratelimit.NoLimit()
+            self.per_socket = self.per_client = self.per_address = ratelimit.NoLimit()
         else:
             message = "Too many posts; wait %d s before posting again."
             self.per_socket = ratelimit.moving_window(storage, per_socket, "socket", message)
+            self.per_client = ratelimit.moving_window(storage, per_client, "client", message)
             self.per_address = ratelimit.moving_window(storage, per_address, "ip", message)
 
-    def hit(self, address, sid=None):
-        """Count one post; raise :class:`RateLimited` if a limit is exceeded."""
+    def hit(self, address, sid=None, who=None):
+        """Count one post; raise :class:`RateLimited` if a limit is exceeded.
+
+        :param who: the client (:func:`wall.domain.clients.who`).
+        """
         if sid is not None:
             self.per_socket.hit(sid)
+        if who is not None and who != "s:%s" % sid:  # a session without cookie: counted above
+            self.per_client.hit(who)
         self.per_address.hit(address)
 
 
@@ -71,7 +78,7 @@ class PostService:
             Rejected, Banned: as the wall's settings say. Nothing is stored.
         """
         try:
-            self.limits.hit(address, sid)
+            self.limits.hit(address, sid, who)
         except RateLimited:
             self.metrics.rate_limited.inc()
             raise

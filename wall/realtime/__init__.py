@@ -157,6 +157,8 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
         settings.max_connections_per_ip,
         settings.max_queue,
         compression=settings.websocket_compression,
+        per_client=settings.max_connections_per_client,
+        clients=clients,
     )
     app.wsgi_app = gate
     scheduler.every(Presence.TICK, "presence", presence.tick)

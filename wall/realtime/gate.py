@@ -4,9 +4,11 @@ A WSGI middleware in front of Socket.IO. A new engine.io session (a request
 to ``/socket.io/`` without ``sid``) is refused with ``503`` and
 ``Retry-After`` when this process is draining for shutdown or already holds
 ``WALL_MAX_CONNECTIONS`` sessions: socket.io-client then backs off and
-retries, where a server past its accept limit would let it hang. One client
-address may hold at most ``WALL_MAX_CONNECTIONS_PER_IP`` sessions (a
-generous number: one address may be a whole conference); past that, ``429``.
+retries, where a server past its accept limit would let it hang. Limits go
+by client first: one browser (its ``wall_client`` cookie) may hold at most
+``WALL_MAX_CONNECTIONS_PER_CLIENT`` sessions, and only a much higher ceiling
+applies per address, ``WALL_MAX_CONNECTIONS_PER_IP``, since one address may
+be a whole conference hall; past either, ``429``.
 
 The gate also watches the sessions it let in: one whose outgoing queue
 grows past ``WALL_MAX_QUEUE`` packets belongs to a client that does not
@@ -40,11 +42,17 @@ class ConnectionGate:
         max_queue,
         compression=False,
         path="/socket.io/",
+        per_client=None,
+        clients=None,
     ):
         self.wsgi_app = wsgi_app
         self.socketio = socketio
         self.max_connections = max_connections
         self.per_address = per_address
+        #: sessions one client (cookie) may hold; None: no per-client cap
+        self.per_client = per_client
+        #: the ClientCookies that read a request's client (None: addresses only)
+        self.clients = clients
         self.max_queue = max_queue
         self.compression = compression
         self.path = path
@@ -52,23 +60,31 @@ class ConnectionGate:
         self.refused = 0
         self.slow_closed = 0
         self._addresses = Counter()  # client address -> open sessions
-        self._address_of = {}  # engine.io sid -> client address
+        self._clients = Counter()  # client id -> open sessions
+        self._of = {}  # engine.io sid -> (client address, client id or None)
 
     def connected(self, eio_sid, environ, handle):
         """engine.io ``connect`` hook (:func:`wall.drivers.socketio.hook_sessions`)."""
         address = environ.get("REMOTE_ADDR", "")
-        self._address_of[eio_sid] = address
+        client = self._client_of(environ)
+        self._of[eio_sid] = (address, client)
         self._addresses[address] += 1
+        if client is not None:
+            self._clients[client] += 1
         return handle(eio_sid, environ)
 
     def disconnected(self, eio_sid, reason, handle):
         """engine.io ``disconnect`` hook."""
-        address = self._address_of.pop(eio_sid, None)
-        if address is not None:
-            self._addresses[address] -= 1
-            if self._addresses[address] <= 0:
-                del self._addresses[address]
+        known = self._of.pop(eio_sid, None)
+        if known is not None:
+            address, client = known
+            _forget(self._addresses, address)
+            if client is not None:
+                _forget(self._clients, client)
         return handle(eio_sid, reason)
+
+    def _client_of(self, environ):
+        return self.clients.from_environ(environ) if self.clients is not None else None
 
     def close_slow_sessions(self):
         """Close sessions whose clients stopped reading; return how many.
@@ -102,15 +118,22 @@ class ConnectionGate:
                 if reason:
                     self.refused += 1
                     return _refuse(start_response, "503 Service Unavailable", "unavailable", reason)
-                if self._addresses.get(environ.get("REMOTE_ADDR", ""), 0) >= self.per_address:
+                too_many = self._too_many(environ)
+                if too_many:
                     self.refused += 1
                     return _refuse(
-                        start_response,
-                        "429 Too Many Requests",
-                        "rate_limited",
-                        "Too many connections from your address; try again shortly.",
+                        start_response, "429 Too Many Requests", "rate_limited", too_many
                     )
         return self.wsgi_app(environ, start_response)
+
+    def _too_many(self, environ):
+        if self._addresses.get(environ.get("REMOTE_ADDR", ""), 0) >= self.per_address:
+            return "Too many connections from your address; try again shortly."
+        if self.per_client is not None and self._clients:
+            client = self._client_of(environ)
+            if client is not None and self._clients.get(client, 0) >= self.per_client:
+                return "Too many connections from this browser; close some tabs or try again."
+        return None
 
     def _refusal(self):
         if self.draining:
@@ -118,6 +141,12 @@ class ConnectionGate:
         if self.open_sessions() >= self.max_connections:
             return "This server is full; try again shortly."
         return None
+
+
+def _forget(counter, key):
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
 
 
 def _refuse(start_response, status, code, message):

@@ -22,11 +22,21 @@ from redis.retry import Retry
 log = logging.getLogger(__name__)
 
 
-def connect(url, socket_timeout=5.0, retry_writes=False):
+#: connections one client keeps to Redis at most (see :func:`connect`)
+POOL_SIZE = 64
+#: how long a command waits for a free pooled connection, in seconds
+POOL_WAIT = 10
+
+
+def connect(url, socket_timeout=5.0, retry_writes=False, pool_size=POOL_SIZE):
     """Return a Redis client for ``url`` tuned for the wall.
 
     The post path must never repeat a write on its own (a timed-out XADD may
-    have been applied), so retries are off unless asked for.
+    have been applied), so retries are off unless asked for. The pool is
+    bounded: thousands of sockets joining at once (a hall arriving, a
+    reconnect storm) share ``pool_size`` connections and wait their turn,
+    instead of each opening a connection of its own and timing out on a
+    connect storm.
     """
     options = dict(
         socket_connect_timeout=2.0,
@@ -42,7 +52,10 @@ def connect(url, socket_timeout=5.0, retry_writes=False):
     if not retry_writes:
         options["retry"] = Retry(NoBackoff(), 0)
         options["retry_on_error"] = []
-    return redis.Redis.from_url(url, **options)
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=pool_size, timeout=POOL_WAIT, **options
+    )
+    return redis.Redis(connection_pool=pool)
 
 
 class Storage:

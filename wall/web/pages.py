@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from .. import settings, validation
 from ..domain import clients as clients_module
 from ..domain import get_clients
-from ..errors import Invalid
+from ..errors import Invalid, RateLimited
 
 bp = Blueprint("pages", __name__)
 
@@ -23,7 +23,12 @@ def identify():
 @bp.after_request
 def give_cookie(response):
     if g.get("wall_client") is None:
-        _, value = get_clients(current_app).mint()
+        try:
+            _, value = get_clients(current_app).mint(request.remote_addr)
+        except RateLimited:
+            # Past the limit for this address: the page still serves, and
+            # the browser is known by its session (or address) until later.
+            return response
         response.set_cookie(
             clients_module.COOKIE,
             value,

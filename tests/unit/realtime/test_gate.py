@@ -97,3 +97,26 @@ def test_sessions_whose_queue_grew_past_the_limit_are_closed():
     assert gate.close_slow_sessions() == 1
     assert slow.closed_with == (False, "server disconnect") and fine.closed_with is None
     assert "slow" not in eio.sockets and gate.slow_closed == 1
+
+
+class HeaderClients:
+    """Stands in for ClientCookies: the client is the X-Client header."""
+
+    def from_environ(self, environ):
+        return environ.get("HTTP_X_CLIENT")
+
+
+def test_limits_go_by_client_first_with_a_higher_ceiling_per_address():
+    gate, _, _ = make_gate(max_connections=1000, per_address=5)
+    gate.per_client, gate.clients = 2, HeaderClients()
+    for sid in ("a1", "a2"):
+        gate.connected(sid, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_CLIENT": "ann"}, lambda *a: None)
+    refused = call(gate, HTTP_X_CLIENT="ann")
+    assert refused[0].startswith("429") and b"browser" in refused[2]
+    # another browser behind the same address is let in, up to the address's ceiling
+    assert call(gate, HTTP_X_CLIENT="bob")[0] == "200 OK"
+    for sid in ("b1", "b2", "n1"):
+        gate.connected(sid, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_CLIENT": sid[0]}, lambda *a: None)
+    assert b"address" in call(gate, HTTP_X_CLIENT="carl")[2]
+    gate.disconnected("a1", "gone", lambda *a: None)
+    assert call(gate, HTTP_X_CLIENT="ann")[0] == "200 OK"  # one of ann's two, and room

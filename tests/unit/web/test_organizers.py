@@ -631,3 +631,50 @@ def test_the_cookie_is_secure_when_the_proxy_says_https(redis_url):
         assert "Secure" in reply.headers["Set-Cookie"]
     finally:
         stop_app(app)
+
+
+# -- limits, client first ---------------------------------------------------------------
+
+
+def test_new_cookies_per_address_are_limited_and_pages_still_serve(redis_url):
+    app = create_app(make_config(redis_url, RATE_LIMITS=True, RATE_LIMIT_COOKIES="2/minute"))
+    try:
+        given = [app.test_client().get("/").headers.get("Set-Cookie") for _ in range(3)]
+        assert given[0] and given[1] and given[2] is None
+        assert app.test_client().get("/w/ev").status_code == 200
+    finally:
+        stop_app(app)
+
+
+def test_post_limits_go_by_client_with_a_ceiling_per_address(redis_url):
+    app = create_app(
+        make_config(
+            redis_url,
+            RATE_LIMITS=True,
+            RATE_LIMIT_CLIENT="2/minute",
+            RATE_LIMIT_SOCKET="100/minute",
+            RATE_LIMIT_IP="5/minute",
+        )
+    )
+    try:
+        ann = app.test_client()
+        ann.get("/")
+        assert [post(ann, message=str(i)).status_code for i in range(3)] == [201, 201, 429]
+        bob = app.test_client()  # another browser, same address: not slowed by ann
+        bob.get("/")
+        assert [post(bob, message=str(i)).status_code for i in range(2)] == [201, 201]
+        carl = app.test_client()
+        carl.get("/")
+        refused = post(carl)  # the address's ceiling (5) is reached: 2 + 2 + 1
+        assert post(carl, message="six").status_code == 429 and refused.status_code == 201
+        # sockets without cookie are each their own client
+        app2 = create_app(make_config(redis_url, RATE_LIMITS=True, RATE_LIMIT_SOCKET="1/minute"))
+        try:
+            one, two = (socketio.test_client(app2, namespace=NS) for _ in range(2))
+            data = {"wall": "s", "username": "a", "message": "m"}
+            assert ack(one, "add to wall", data)["ok"] and ack(two, "add to wall", data)["ok"]
+            assert ack(one, "add to wall", data)["error"] == "rate_limited"
+        finally:
+            stop_app(app2)
+    finally:
+        stop_app(app)
