@@ -14,6 +14,8 @@ SPEED_NAMESPACE = "/speed"
 JOIN = "join"
 LEAVE = "leave"
 ADD_TO_WALL = "add to wall"
+LIKE = "like"
+UNLIKE = "unlike"
 ECHO = "echo"  # /speed
 
 # -- server -> client events ---------------------------------------------------
@@ -25,7 +27,7 @@ WALL_UPDATED = "wall updated"
 ONLINE = "online"
 RESYNC = "resync"
 
-CLIENT_EVENTS = (JOIN, LEAVE, ADD_TO_WALL)
+CLIENT_EVENTS = (JOIN, LEAVE, ADD_TO_WALL, LIKE, UNLIKE)
 SERVER_EVENTS = (NEW_POST, POST_DELETED, POST_UPDATED, POST_PENDING, WALL_UPDATED, ONLINE, RESYNC)
 
 # -- post statuses and moderation ----------------------------------------------
@@ -34,6 +36,9 @@ MODERATION = ("open", "approve", "closed")
 BLOCKLIST_ACTIONS = ("hold", "reject")
 #: how long an author may take back a post, in seconds
 AUTHOR_WINDOW_S = 15 * 60
+#: likes of a wall are written to its stream at most once per this many ms
+LIKES_FLUSH_MS = 250
+VISIBILITIES = ("public", "unlisted", "private")
 
 # -- error codes: ``{"error": <code>, "message"}`` and the HTTP status -------
 INVALID = "invalid"

@@ -160,6 +160,7 @@ class Settings:
     rate_limit_create_ip: str = _env("WALL_RATE_LIMIT_CREATE_IP", _rate, "20/minute")
     rate_limit_keys: str = _env("WALL_RATE_LIMIT_KEYS", _rate, "20/minute")
     rate_limit_cookies: str = _env("WALL_RATE_LIMIT_COOKIES", _rate, "3000/5 minutes")
+    rate_limit_passcodes: str = _env("WALL_RATE_LIMIT_PASSCODES", _rate, "20/minute")
     admin_token: str = _env("WALL_ADMIN_TOKEN", _optional, "")
     max_connections: int = _env("WALL_MAX_CONNECTIONS", _whole(1), "5000")
     max_connections_per_ip: int = _env("WALL_MAX_CONNECTIONS_PER_IP", _whole(1), "4000")

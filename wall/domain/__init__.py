@@ -30,6 +30,7 @@ def init_app(app, settings, storage, metrics):
             settings.rate_limit_create,
             settings.rate_limit_create_ip,
             settings.rate_limit_keys,
+            settings.rate_limit_passcodes,
         ),
         settings.admin_token,
         settings.secret_key,

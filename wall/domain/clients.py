@@ -61,6 +61,17 @@ class ClientCookies:
         return self.verify(morsel.value) if morsel is not None else None
 
 
+def cookies(environ):
+    """A request's cookies, name -> value (``{}`` for none or a bad header)."""
+    header = environ.get("HTTP_COOKIE")
+    if not header:
+        return {}
+    try:
+        return {name: morsel.value for name, morsel in SimpleCookie(header).items()}
+    except CookieError:
+        return {}
+
+
 def who(client_id=None, sid=None, address=None):
     """The identity a limit, a ban or a like is kept for."""
     if client_id:

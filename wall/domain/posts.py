@@ -13,7 +13,7 @@ import logging
 import math
 
 from .. import protocol
-from ..errors import Banned, Closed, RateLimited, Rejected, Unavailable
+from ..errors import Banned, Closed, Forbidden, RateLimited, Rejected, Unavailable
 from ..storage import ratelimit
 from ..storage.posts import NewPost
 
@@ -68,14 +68,19 @@ class PostService:
         self.walls = walls
         self.metrics = metrics
 
-    def add(self, wall, username, message, client_id, address, who, sid=None):
+    def add(
+        self, wall, username, message, client_id, address, who, sid=None, cookies=None, actor=None
+    ):
         """Store a validated post once; return ``(post, created, author_key)``.
 
         :param address: the client's address; :param who: its identity
             (:func:`wall.domain.clients.who`); :param sid: its Socket.IO
-            session, for posts over a socket.
+            session, for posts over a socket; :param cookies: its cookies
+            (a private wall's grant); :param actor: the organiser posting, who
+            needs no grant.
         :raise RateLimited: past a limit or in slow mode; :raise Closed,
-            Rejected, Banned: as the wall's settings say. Nothing is stored.
+            Rejected, Banned, Forbidden: as the wall's settings say. Nothing
+            is stored.
         """
         try:
             self.limits.hit(address, sid, who)
@@ -85,6 +90,8 @@ class PostService:
         address_who = "a:" + address if address else ""
         for _ in range(_STALE_RETRIES):
             settings = self.walls.cached(wall)
+            if not self.walls.may_read(settings, cookies or {}, actor):
+                raise Forbidden("This wall is private: unlock it with its passcode.")
             pending, refuse = settings.moderation == "approve", ""
             if settings.moderation == "closed":
                 refuse = protocol.CLOSED

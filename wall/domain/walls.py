@@ -40,6 +40,12 @@ class WallSettings:
     blocklist: list = field(default_factory=list)
     blocklist_action: str = "hold"
     slow_mode_s: int = 0
+    #: public (listed), unlisted (open to anyone with the link) or private (passcode)
+    visibility: str = "public"
+    #: the passcode's hash, or ""
+    passcode: str = ""
+    #: grows whenever the visibility or the passcode changes: older grants stop working
+    grant: int = 0
     #: the wall has an organiser
     organized: bool = False
     filter: Blocklist = None
@@ -56,6 +62,9 @@ class WallSettings:
             blocklist=blocklist,
             blocklist_action=meta.get("blocklist_action", "hold"),
             slow_mode_s=int(meta.get("slow_mode_s") or 0),
+            visibility=meta.get("visibility", "public"),
+            passcode=meta.get("passcode", ""),
+            grant=int(meta.get("g") or 0),
             organized="created" in meta,
             filter=Blocklist(blocklist),
         )
@@ -68,15 +77,25 @@ class WallSettings:
             "description": self.description,
             "moderation": self.moderation,
             "slow_mode_s": self.slow_mode_s,
+            "visibility": self.visibility,
         }
 
     def full(self):
-        """What an organiser reads."""
+        """What an organiser reads (never the passcode itself: only whether there is one)."""
         return {
             **self.public(),
             "blocklist": list(self.blocklist),
             "blocklist_action": self.blocklist_action,
+            "passcode_set": bool(self.passcode),
         }
+
+    @property
+    def private(self):
+        return self.visibility == "private"
+
+    @property
+    def listed(self):
+        return self.visibility == "public"
 
 
 @dataclass
@@ -171,14 +190,63 @@ class WallService:
                 fields[name] = _optional_text(value, name, TITLE_MAX, newlines=False)
             elif name == "description":
                 fields[name] = _optional_text(value, name, DESCRIPTION_MAX, newlines=True)
+            elif name == "visibility":
+                fields[name] = _choice(value, protocol.VISIBILITIES, name)
+            elif name == "passcode":
+                fields[name] = self._passcode_hash(wall, _passcode(value)) if value else ""
             else:
                 raise Invalid("There is no setting %r." % str(name)[:40])
         current = self.settings(wall)
         merged = WallSettings.from_meta(wall, {**_meta_of(current), **fields})
-        self.store.update(wall, fields, json.dumps(merged.public()))
+        if merged.private and not merged.passcode:
+            raise Invalid("A private wall needs a passcode: set one with it.")
+        if "visibility" in fields or "passcode" in fields:
+            # grants of the old visibility or passcode stop working at once
+            fields["g"] = str(current.grant + 1)
+            merged.grant = current.grant + 1
+        self.store.update(wall, fields, json.dumps({**merged.public(), "_grant": merged.grant}))
         self.audit(wall, actor, "settings", changes=sorted(fields))
         self.forget(wall)
         return self.settings(wall)
+
+    # -- private walls ---------------------------------------------------------
+
+    def _passcode_hash(self, wall, passcode):
+        return hmac.new(
+            self._secret, ("passcode|%s|%s" % (wall, passcode)).encode(), hashlib.sha256
+        ).hexdigest()
+
+    def unlock(self, wall, passcode, address):
+        """The grant (a cookie value) for the right passcode of a private wall.
+
+        :raise Forbidden: a wrong passcode (counted per address), or the wall
+            is not private; :raise RateLimited: too many wrong passcodes.
+        """
+        self.limits.wrong_passcodes.check(address)
+        settings = self.settings(wall)
+        if not settings.private:
+            raise Invalid("This wall is not private: nothing to unlock.")
+        given = self._passcode_hash(wall, passcode if isinstance(passcode, str) else "")
+        if not hmac.compare_digest(given, settings.passcode):
+            self.limits.wrong_passcodes.hit(address)
+            raise Forbidden("The passcode is wrong.")
+        return self._grant_value(wall, settings.grant)
+
+    def _grant_value(self, wall, grant):
+        mac = hmac.new(self._secret, ("grant|%s|%d" % (wall, grant)).encode(), hashlib.sha256)
+        return "%d.%s" % (grant, mac.hexdigest()[:32])
+
+    def granted(self, wall, grant, cookie_value):
+        """True if ``cookie_value`` grants the current ``grant`` of a private wall."""
+        if not cookie_value:
+            return False
+        return hmac.compare_digest(cookie_value, self._grant_value(wall, grant))
+
+    def may_read(self, settings, cookies, actor=None):
+        """May this caller read and post on the wall? ``cookies``: name -> value."""
+        if not settings.private or actor is not None:
+            return True
+        return self.granted(settings.wall, settings.grant, cookies.get(grant_cookie(settings.wall)))
 
     # -- creation and organiser keys ---------------------------------------------
 
@@ -315,6 +383,19 @@ class WallService:
             )
         return Actor("author")
 
+    def like(self, wall, post_id, who, like=True):
+        """``who`` likes (or stops liking) a visible post; return ``(likes, liked)``."""
+        result = self.posts.like(wall, post_id, who, like)
+        if result is None:
+            raise NotFound("There is no post %s to like on this wall." % post_id)
+        return result
+
+    def flush_likes(self):
+        """Write the likes changed meanwhile to each wall's stream (every process
+        runs this a few times a second; each wall is flushed once per gap)."""
+        for wall in self.posts.walls_with_new_likes():
+            self.posts.flush_likes(wall, protocol.LIKES_FLUSH_MS)
+
     # -- bans ------------------------------------------------------------------------
 
     def ban(self, wall, post_id, scope, actor):
@@ -376,16 +457,32 @@ class WallService:
         return self.posts.every_post(wall)
 
 
+def grant_cookie(wall):
+    """The name of the cookie that grants a private wall."""
+    return "wall_grant_" + wall
+
+
 class WallLimits:
-    """The limits of running walls: creating them, and wrong organiser keys.
+    """The limits of running walls: creating them, wrong organiser keys and passcodes.
 
     :param storage: the ``limits`` storage, or None when ``WALL_RATE_LIMITS=off``.
     """
 
-    def __init__(self, storage, create_per_client, create_per_address, wrong_keys):
+    def __init__(
+        self,
+        storage,
+        create_per_client,
+        create_per_address,
+        wrong_keys,
+        wrong_passcodes="20/minute",
+    ):
         if storage is None:
             self.create_per_client = self.create_per_address = self.wrong_keys = ratelimit.NoLimit()
+            self.wrong_passcodes = ratelimit.NoLimit()
             return
+        self.wrong_passcodes = ratelimit.fixed_window(
+            storage, wrong_passcodes, "wrong-passcode", "Too many wrong passcodes; wait %d s."
+        )
         message = "Too many new walls; wait %d s."
         self.create_per_client = ratelimit.moving_window(
             storage, create_per_client, "create", message
@@ -432,6 +529,9 @@ def _meta_of(settings):
         "blocklist": json.dumps(settings.blocklist),
         "blocklist_action": settings.blocklist_action,
         "slow_mode_s": str(settings.slow_mode_s),
+        "visibility": settings.visibility,
+        "passcode": settings.passcode,
+        "g": str(settings.grant),
         **({"created": "1"} if settings.organized else {}),
     }
 
@@ -452,6 +552,12 @@ def _optional_text(value, name, maximum, newlines):
     if value is None or value == "":
         return ""
     return validation.text(value, name, maximum, newlines)
+
+
+def _passcode(value):
+    if not isinstance(value, str) or not 4 <= len(value) <= 64:
+        raise Invalid("A passcode is 4 to 64 characters.")
+    return value
 
 
 def _blocklist(value):

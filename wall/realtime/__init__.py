@@ -149,6 +149,7 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
         block_ms=settings.reader_block_ms,
         on_first_join=scheduler.start,
         on_restart=metrics.loop_restarts.labels("delivery reader").inc,
+        access=_Access(server, walls),
     )
     gate = ConnectionGate(
         app.wsgi_app,
@@ -164,6 +165,7 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
     scheduler.every(Presence.TICK, "presence", presence.tick)
     scheduler.every(1.0, "slow-session sweep", gate.close_slow_sessions)
     scheduler.every(1.0, "delivery watch", delivery.watch)
+    scheduler.every(protocol.LIKES_FLUSH_MS / 1000, "likes flush", walls.flush_likes)
     socketio_driver.hook_sessions(
         server,
         on_connect=gate.connected,
@@ -172,11 +174,35 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
     )
     inflight = Inflight()
     server.register_namespace(
-        WallNamespace(delivery, presence, posts, walls, clients, inflight, metrics)
+        WallNamespace(
+            delivery,
+            presence,
+            posts,
+            walls,
+            clients,
+            inflight,
+            metrics,
+            on_connect=scheduler.start,
+        )
     )
     realtime = Realtime(socketio, gate, delivery, presence, broadcast, scheduler, inflight)
     app.extensions["wall.realtime"] = realtime
     return realtime
+
+
+class _Access:
+    """May a socket stay on a private wall: does its handshake carry the grant?"""
+
+    def __init__(self, server, walls):
+        self.server = server
+        self.walls = walls
+
+    def __call__(self, sid, wall, grant):
+        from ..domain import clients
+        from ..domain.walls import grant_cookie
+
+        cookies = clients.cookies(self.server.get_environ(sid, protocol.NAMESPACE) or {})
+        return self.walls.granted(wall, int(grant), cookies.get(grant_cookie(wall)))
 
 
 def get_realtime(app):

@@ -22,7 +22,7 @@ import redis
 
 from .. import protocol
 from ..domain.walls import WallSettings
-from ..storage.entries import Change, Deletion, SettingsChange, id_key
+from ..storage.entries import Change, Deletion, LikesChange, SettingsChange, id_key
 from .rooms import Joining, Rooms
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class Delivery:
     :param metrics: a :class:`wall.metrics.Metrics`.
     :param on_first_join: called once a socket joins (starts the scheduler).
     :param on_restart: called when :meth:`watch` starts the reader again (a metric).
+    :param access: ``(sid, wall, grant) -> bool``: may a socket stay on a wall
+        that became private (or got a new passcode)?
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class Delivery:
         block_ms=READ_BLOCK_MS,
         on_first_join=None,
         on_restart=None,
+        access=None,
     ):
         self.posts = posts
         self.reader = reader
@@ -71,6 +74,8 @@ class Delivery:
         self.block_ms = block_ms
         self.on_first_join = on_first_join
         self.on_restart = on_restart
+        #: ``access(sid, wall, grant)``: may a socket stay on a private wall?
+        self.access = access
         self.rooms = Rooms()
         self._task = None
         self._running = False
@@ -351,8 +356,27 @@ class Delivery:
                     continue  # already delivered: a read may overlap a join
                 if recipients:
                     self._emit(wall, entry_id, item, recipients, organizers, now_ms)
+                    if isinstance(item, SettingsChange):
+                        self._enforce(wall, item.settings)
+                        recipients = rooms.recipients(wall)
+                        organizers = rooms.organizer_recipients(wall)
                 last = key
                 rooms.positions[wall] = entry_id
+
+    def _enforce(self, wall, settings):
+        """A wall that is private now (or has a new passcode): its watchers
+        without the new grant, told by ``wall updated``, leave it (lock held)."""
+        if settings.get("visibility") != "private" or self.access is None:
+            return
+        grant = settings.get("_grant", 0)
+        rooms = self.rooms
+        organizers = rooms.organizers.get(wall, set())
+        for sid in list(rooms.members.get(wall, {})):
+            if sid not in organizers and not self.access(sid, wall, grant):
+                count = rooms.leave(sid, wall)
+                if count is not None:
+                    self.presence.set_local(wall, count)
+                    self.sockets.leave(sid, wall)
 
     def _emit(self, wall, entry_id, item, recipients, organizers, now_ms):
         """Send one stream entry to the wall's sockets: what each must see of it."""
@@ -376,10 +400,13 @@ class Delivery:
             if item.kind not in ("pin", "unpin") or post["status"] != protocol.VISIBLE:
                 # organisers follow every change of status, to move posts between lists
                 sends.append((organizers, protocol.POST_UPDATED, {"wall": wall, "post": post}))
+        elif isinstance(item, LikesChange):
+            for post in item.posts:
+                if post["status"] == protocol.VISIBLE:
+                    sends.append((recipients, protocol.POST_UPDATED, {"wall": wall, "post": post}))
         elif isinstance(item, SettingsChange):
-            sends.append(
-                (recipients, protocol.WALL_UPDATED, {"wall": wall, "settings": item.settings})
-            )
+            settings = {k: v for k, v in item.settings.items() if not k.startswith("_")}
+            sends.append((recipients, protocol.WALL_UPDATED, {"wall": wall, "settings": settings}))
         # a Skipped entry (not understood, logged once) is stepped over
         for to, event, data in sends:
             if not to:

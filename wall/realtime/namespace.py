@@ -17,6 +17,7 @@ import socketio
 
 from .. import errors, protocol, validation
 from ..domain import clients as clients_module
+from ..domain.walls import WallSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ class WallNamespace(socketio.Namespace):
     :param inflight: a :class:`Inflight` counter (a drain waits for it).
     """
 
-    def __init__(self, delivery, presence, posts, walls, clients, inflight, metrics):
+    def __init__(
+        self, delivery, presence, posts, walls, clients, inflight, metrics, on_connect=None
+    ):
         super().__init__(protocol.NAMESPACE)
         self.delivery = delivery
         self.presence = presence
@@ -43,10 +46,14 @@ class WallNamespace(socketio.Namespace):
         self.metrics = metrics
         #: sid -> (who, address): the client's identity, read once at connect
         self._who = {}
+        #: called at every new session (starts the scheduler)
+        self.on_connect = on_connect
         self._handlers = {
             protocol.JOIN: self.join,
             protocol.LEAVE: self.leave,
             protocol.ADD_TO_WALL: self.add_to_wall,
+            protocol.LIKE: self.like,
+            protocol.UNLIKE: self.unlike,
         }
 
     def trigger_event(self, event, sid, *args):
@@ -93,6 +100,10 @@ class WallNamespace(socketio.Namespace):
                 raise errors.Forbidden("The key is wrong for this wall.")
             organizer = True
         joining = self.delivery.join(sid, wall, after, organizer=organizer)
+        settings = WallSettings.from_meta(wall, joining.page.settings)
+        if not organizer and not self.walls.may_read(settings, self._cookies(sid)):
+            self.delivery.leave(sid, wall)
+            raise errors.Forbidden("This wall is private: unlock it with its passcode.")
         try:
             online = self.presence.sync(wall)
         except BaseException:
@@ -123,17 +134,49 @@ class WallNamespace(socketio.Namespace):
         wall, username, message, client_id = validation.new_post(data)
         who, address = self._identity(sid)
         post, _created, author_key = self.posts.add(
-            wall, username, message, client_id, address, who, sid=sid
+            wall,
+            username,
+            message,
+            client_id,
+            address,
+            who,
+            sid=sid,
+            cookies=self._cookies(sid),
         )
         return {"ok": True, "post": post, "author_key": author_key}
 
+    def like(self, sid, data):
+        """Sent by a client to like a post: ``{"wall", "id"}``; acked ``{"ok", "id",
+        "likes", "liked"}``. Once per client (liking twice keeps one); watchers
+        get the new count as ``post updated``, a few times a second at most."""
+        return self._like(sid, data, True)
+
+    def unlike(self, sid, data):
+        """Sent by a client to take back its like: as ``like``."""
+        return self._like(sid, data, False)
+
+    def _like(self, sid, data, like):
+        data = validation.payload(data, "like")
+        wall = validation.wall_name(data.get("wall"))
+        post_id = validation.post_id(data.get("id"))
+        who, _ = self._identity(sid)
+        if not self.walls.may_read(self.walls.cached(wall), self._cookies(sid)):
+            raise errors.Forbidden("This wall is private: unlock it with its passcode.")
+        likes, liked = self.walls.like(wall, post_id, who, like)
+        return {"ok": True, "id": post_id, "likes": likes, "liked": liked}
+
     def connect(self, sid, environ):
         """A session opened: who it is (its ``wall_client`` cookie, else its session)."""
+        if self.on_connect is not None:
+            self.on_connect()
         client_id = self.clients.from_environ(environ)
         self._who[sid] = (
             clients_module.who(client_id=client_id, sid=sid),
             environ.get("REMOTE_ADDR"),
         )
+
+    def _cookies(self, sid):
+        return clients_module.cookies(self.server.get_environ(sid, protocol.NAMESPACE) or {})
 
     def _identity(self, sid):
         identity = self._who.get(sid)

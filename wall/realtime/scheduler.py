@@ -3,9 +3,9 @@
 Each job runs in a background task of its own, every ``interval`` seconds,
 so a slow job never delays another. A job that raises is logged (once per
 minute at most, with a count) and runs again at its next interval: no
-single failure stops it. The tasks start with the first join (a process
-nobody watches a wall on has nothing to announce or sweep) and stop with
-the app.
+single failure stops it. The tasks start with the first session (a
+process nobody has reached has nothing to announce, sweep or flush) and stop
+with the app.
 """
 
 import logging

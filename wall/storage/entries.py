@@ -8,7 +8,10 @@ A wall's stream holds these kinds of entry, written by this version:
 - a deletion tombstone: the one field ``d``, the id of the post deleted;
 - a moderation change: ``t`` (approve, hide, restore, pin, unpin), ``p`` (the
   post), and a snapshot of the post after it: ``u``, ``m``, ``c``, ``s``
-  (status), ``n`` (pinned, 0 or 1), ``r`` (the post's revision);
+  (status), ``n`` (pinned, 0 or 1), ``r`` (the post's revision), ``l`` (likes);
+- likes: ``t`` = ``likes`` and ``j``, snapshots of the posts whose likes
+  changed since the last such entry, as JSON
+  ``[[id, username, message, client id, status, pinned, revision, likes]...]``;
 - a settings change: ``t`` = ``settings`` and ``j``, the public settings as JSON.
 
 The stream id is the post id, so ids sort in time order and a reader can
@@ -29,7 +32,7 @@ from collections import OrderedDict
 log = logging.getLogger(__name__)
 
 POST_FIELDS = frozenset(("u", "m", "c", "s"))
-CHANGE_FIELDS = frozenset(("t", "p", "u", "m", "c", "s", "n", "r"))
+CHANGE_FIELDS = frozenset(("t", "p", "u", "m", "c", "s", "n", "r", "l"))
 CHANGES = frozenset(("approve", "hide", "restore", "pin", "unpin"))
 STATUSES = {"visible", "pending", "hidden"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -65,6 +68,16 @@ class Change:
         self.id = entry_id
         self.kind = kind
         self.post = post
+
+
+class LikesChange:
+    """Likes changed: ``posts`` are the posts concerned, as they were then."""
+
+    __slots__ = ("id", "posts")
+
+    def __init__(self, entry_id, posts):
+        self.id = entry_id
+        self.posts = posts
 
 
 class SettingsChange:
@@ -127,13 +140,22 @@ def parse(wall, entry_id, fields, entries=_DEFAULT_LOG, state=None):
         return _skip(entries, wall, entry_id, problem)
     post = to_post(wall, entry_id, fields)
     if state:
-        status, pinned, _ = state.split(",")
-        post["status"], post["pinned"] = status, pinned == "1"
+        apply_state(post, state)
+    return post
+
+
+def apply_state(post, state):
+    """Set a post's status, pinned, rev and likes from its ``state`` string."""
+    parts = state.split(",")
+    post["status"], post["pinned"], post["rev"] = parts[0], parts[1] == "1", int(parts[2])
+    post["likes"] = int(parts[3]) if len(parts) > 3 and parts[3] else 0
     return post
 
 
 def _event(wall, entry_id, fields, entries):
     kind = fields["t"]
+    if kind == "likes" and set(fields) == {"t", "j"}:
+        return _likes(wall, entry_id, fields["j"], entries)
     if kind == "settings" and set(fields) == {"t", "j"}:
         try:
             settings = json.loads(fields["j"])
@@ -150,7 +172,34 @@ def _event(wall, entry_id, fields, entries):
         return _skip(entries, wall, entry_id, problem or "a change with a bad status")
     post = to_post(wall, fields["p"], snapshot)
     post["status"], post["pinned"] = fields["s"], fields["n"] == "1"
+    post["rev"] = _int(fields.get("r"))
+    post["likes"] = _int(fields.get("l"))
     return Change(entry_id, kind, post)
+
+
+def _likes(wall, entry_id, text, entries):
+    try:
+        rows = json.loads(text)
+        posts = []
+        for pid, username, message, client_id, status, pinned, rev, likes in rows:
+            fields = {"u": username, "m": message}
+            if client_id:
+                fields["c"] = client_id
+            if not _valid_id(pid) or _post_problem(fields) or status not in STATUSES:
+                raise ValueError(pid)
+            post = to_post(wall, pid, fields)
+            post.update(status=status, pinned=pinned == 1, rev=int(rev), likes=int(likes))
+            posts.append(post)
+    except (ValueError, TypeError):
+        return _skip(entries, wall, entry_id, "likes this version does not understand")
+    return LikesChange(entry_id, posts)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _skip(entries, wall, entry_id, reason):
@@ -194,6 +243,8 @@ def to_post(wall, post_id, fields):
         "client_id": fields.get("c") or None,
         "status": "pending" if fields.get("s") == "p" else "visible",
         "pinned": False,
+        "likes": 0,
+        "rev": 0,
     }
 
 

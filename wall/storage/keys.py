@@ -136,3 +136,31 @@ def slow(wall, who):
 def audit(wall):
     """Stream: what organisers, the operator and authors did on the wall."""
     return PREFIX + "audit:" + wall
+
+
+# -- likes -------------------------------------------------------------------------
+
+
+def likers(wall, post_id):
+    """Set: who likes one post (``c:...``, ``s:...``), kept a month after the last like."""
+    return PREFIX + "likers:" + wall + ":" + post_id
+
+
+def popular(wall):
+    """Sorted set: the wall's liked visible posts, by likes."""
+    return PREFIX + "popular:" + wall
+
+
+def likes_changed(wall):
+    """Set: posts whose likes changed since the last flush."""
+    return PREFIX + "likes-changed:" + wall
+
+
+def walls_with_likes():
+    """Set: walls whose likes changed since their last flush."""
+    return PREFIX + "likes-walls"
+
+
+def likes_gate(wall):
+    """String held between two flushes of a wall's likes."""
+    return PREFIX + "likes-gate:" + wall

@@ -3,16 +3,22 @@
 import os
 
 _FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
-# Scripts that add posts start with the retain() function.
-_WITH_RETAIN = {"add_post"}
+# What each script needs prepended: retain() for the scripts that add posts,
+# the post-state functions for those that change posts.
+_PREFIXES = {
+    "add_post": ("retain",),
+    "moderate": ("state",),
+    "like": ("state",),
+    "flush_likes": ("state",),
+}
 
 
 def source(name):
     """The Lua source of ``scripts/<name>.lua``, with what it needs prepended."""
     with open(os.path.join(_FOLDER, name + ".lua")) as f:
         text = f.read()
-    if name in _WITH_RETAIN:
-        with open(os.path.join(_FOLDER, "retain.lua")) as f:
+    for prefix in _PREFIXES.get(name, ()):
+        with open(os.path.join(_FOLDER, prefix + ".lua")) as f:
             text = f.read() + "\n" + text
     return text
 

@@ -16,7 +16,18 @@ from typing import NamedTuple
 import redis
 
 from . import keys, lua
-from .entries import Change, Deletion, EntryLog, SettingsChange, Skipped, id_key, pairs, parse
+from .entries import (
+    Change,
+    Deletion,
+    EntryLog,
+    LikesChange,
+    SettingsChange,
+    Skipped,
+    apply_state,
+    id_key,
+    pairs,
+    parse,
+)
 from .entries import to_post as entry_to_post
 from .streams import newest_id
 
@@ -95,6 +106,8 @@ class PostStore:
         self._delete_post = lua.register(client, "delete_post")
         self._moderate = lua.register(client, "moderate")
         self._read_page = lua.register(client, "read_page")
+        self._like = lua.register(client, "like")
+        self._flush_likes = lua.register(client, "flush_likes")
 
     # -- writes --------------------------------------------------------------
 
@@ -149,6 +162,7 @@ class PostStore:
             keys.state(wall),
             keys.hidden(wall),
             keys.pinned(wall),
+            keys.popular(wall),
         ]
         args = [
             new.username,
@@ -198,6 +212,7 @@ class PostStore:
             keys.hidden(wall),
             keys.pinned(wall),
             keys.authors(wall),
+            keys.popular(wall),
         ]
         return bool(self._delete_post(keys=script_keys, args=[post_id]))
 
@@ -214,14 +229,66 @@ class PostStore:
             keys.pending(wall),
             keys.hidden(wall),
             keys.pinned(wall),
+            keys.popular(wall),
         ]
         now = int(time.time() * 1000)
         result = self._moderate(keys=script_keys, args=[action, post_id, now])
         if result[0] == 0:
             return None, result[2] if len(result) > 2 else result[1]
         post = entry_to_post(wall, post_id, pairs(result[4]))
-        post["status"], post["pinned"] = result[1], result[2] == 1
+        post.update(
+            status=result[1], pinned=result[2] == 1, rev=int(result[3]), likes=int(result[5])
+        )
         return post, result[0] == 1
+
+    def like(self, wall, post_id, who, like=True):
+        """One like (or unlike) of a visible post by ``who``, counted once.
+
+        :return: ``(likes, liked)``, or None when the post is not visible.
+        """
+        script_keys = [
+            keys.posts(wall),
+            keys.state(wall),
+            keys.likers(wall, post_id),
+            keys.popular(wall),
+            keys.likes_changed(wall),
+            keys.walls_with_likes(),
+        ]
+        result = self._like(
+            keys=script_keys, args=["like" if like else "unlike", post_id, who, wall]
+        )
+        if result[0] == 0:
+            return None
+        return int(result[1]), bool(result[2])
+
+    def walls_with_new_likes(self):
+        """The walls whose likes changed since their last flush."""
+        return self.redis.smembers(keys.walls_with_likes())
+
+    def flush_likes(self, wall, gap_ms):
+        """One stream entry for the posts of ``wall`` liked since the last one;
+        at most one flush per ``gap_ms`` per wall. Returns how many posts."""
+        script_keys = [
+            keys.likes_changed(wall),
+            keys.posts(wall),
+            keys.state(wall),
+            keys.likes_gate(wall),
+            keys.walls_with_likes(),
+        ]
+        return int(self._flush_likes(keys=script_keys, args=[wall, gap_ms]))
+
+    def popular(self, wall, limit):
+        """The ``limit`` most liked visible posts, most liked first, then newest;
+        posts nobody liked fill the rest, newest first."""
+        liked = self._posts_of(wall, self.redis.zrevrange(keys.popular(wall), 0, 2 * limit - 1))
+        posts = [p for p in liked if p["status"] == "visible" and p["likes"] > 0]
+        posts.sort(key=lambda p: (p["likes"], id_key(p["id"])), reverse=True)
+        posts = posts[:limit]
+        if len(posts) < limit:
+            have = {p["id"] for p in posts}
+            newest = self.latest(wall, limit).posts
+            posts += [p for p in reversed(newest) if p["id"] not in have][: limit - len(posts)]
+        return posts
 
     # -- reads ---------------------------------------------------------------
 
@@ -410,13 +477,11 @@ class PostStore:
                 elif isinstance(item, Change):
                     post, state = item.post, entry[2]
                     if state:
-                        status, pinned, _ = state.split(",")
-                        post["status"], post["pinned"] = status, pinned == "1"
-                    if post["status"] == "visible":
-                        shown[post["id"]] = post
-                    elif post["status"] == "hidden":
-                        shown.pop(post["id"], None)
-                        deleted.append(post["id"])
+                        apply_state(post, state)
+                    self._fold(post, shown, deleted)
+                elif isinstance(item, LikesChange):
+                    for post in item.posts:
+                        self._fold(post, shown, deleted)
                 elif isinstance(item, Deletion):
                     shown.pop(item.post_id, None)
                     deleted.append(item.post_id)
@@ -431,6 +496,15 @@ class PostStore:
         )
         page.deleted = list(dict.fromkeys(deleted))
         return page
+
+    @staticmethod
+    def _fold(post, shown, deleted):
+        # The latest word on a post in a forward read: shown as it is, or gone.
+        if post["status"] == "visible":
+            shown[post["id"]] = post
+        elif post["status"] == "hidden":
+            shown.pop(post["id"], None)
+            deleted.append(post["id"])
 
     def _visible(self, wall, entries):
         posts = []

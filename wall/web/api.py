@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from .. import validation
 from ..domain import clients as clients_module
 from ..domain import get_clients, get_posts, get_walls
-from ..errors import Invalid, NotFound, Unauthorized
+from ..errors import Forbidden, Invalid, NotFound, Unauthorized
 from ..realtime import get_realtime
 from ..storage import get_storage
 from . import export as exports
@@ -32,6 +32,17 @@ def organizer(wall):
     )
 
 
+def readable(wall):
+    """Raise 403 unless the caller may read ``wall`` (a private wall needs its
+    grant cookie, or the organiser key)."""
+    walls = get_walls(current_app)
+    settings = walls.settings(wall)
+    actor = organizer(wall) if request.headers.get("Authorization") else None
+    if not walls.may_read(settings, request.cookies, actor):
+        raise Forbidden("This wall is private: unlock it with its passcode.")
+    return settings
+
+
 def json_body(what):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -46,9 +57,11 @@ def json_body(what):
 def list_walls():
     """Walls that have posts, most recently active first, with their online counts."""
     presence = get_realtime(current_app).presence
+    settings = get_walls(current_app).cached
     walls = [
         {"name": name, "posts": count, "online": presence.online(name)}
         for name, count in get_storage(current_app).posts.walls()
+        if settings(name).listed  # unlisted and private walls are left out
     ]
     return jsonify(walls=walls)
 
@@ -80,6 +93,8 @@ def read_settings(name):
     if request.headers.get("Authorization"):
         organizer(wall)
         return jsonify(settings.full())
+    if not walls.may_read(settings, request.cookies):
+        return jsonify(wall=wall, visibility=settings.visibility)
     return jsonify(settings.public())
 
 
@@ -143,6 +158,7 @@ def revoke_key(name, key_id):
 def read_posts(name):
     """Visible posts of a wall, oldest first: the newest, ``before=<id>`` or ``after=<id>``."""
     wall = validation.wall_name(name)
+    readable(wall)
     args = request.args
     limit = validation.page_limit(args.get("limit"))
     before = validation.optional_post_id(args.get("before"), "before")
@@ -150,6 +166,13 @@ def read_posts(name):
     store = get_storage(current_app).posts
     if before and after:
         raise Invalid("Use either before or after, not both.")
+    sort = args.get("sort", "newest")
+    if sort == "popular":
+        if before or after:
+            raise Invalid("sort=popular is one page: no before or after.")
+        return jsonify(wall=wall, posts=store.popular(wall, limit), more=False)
+    if sort != "newest":
+        raise Invalid("sort is newest or popular.")
     if after:
         page = store.after(wall, after, limit)
         return jsonify(
@@ -168,8 +191,16 @@ def create_post(name):
     """Store a post, exactly as ``add to wall`` does: 201, or 200 on an idempotent repeat."""
     data = json_body("username and message")
     wall, username, message, client_id = validation.new_post({**data, "wall": name})
+    actor = organizer(wall) if request.headers.get("Authorization") else None
     post, created, author_key = get_posts(current_app).add(
-        wall, username, message, client_id, request.remote_addr, request_who()
+        wall,
+        username,
+        message,
+        client_id,
+        request.remote_addr,
+        request_who(),
+        cookies=request.cookies,
+        actor=actor,
     )
     return jsonify(post=post, author_key=author_key), 201 if created else 200
 

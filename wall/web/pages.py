@@ -5,11 +5,25 @@ none that verifies (wall/domain/clients.py): HttpOnly, SameSite=Lax, a year,
 ``Secure`` when the request came over HTTPS (as the proxy reports it).
 """
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+import io
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from .. import settings, validation
 from ..domain import clients as clients_module
-from ..domain import get_clients
+from ..domain import get_clients, get_walls
+from ..domain.walls import grant_cookie
 from ..errors import Invalid, RateLimited
 
 bp = Blueprint("pages", __name__)
@@ -72,6 +86,68 @@ def manage(name):
     if canonical != name:
         return redirect(url_for("pages.manage", name=canonical), code=301)
     return render_template("manage.html", wall=canonical)
+
+
+@bp.get("/w/<name>/present")
+def present(name):
+    """The projector view: full screen, no inputs, the join panel with the QR code."""
+    canonical = _canonical(name)
+    if canonical != name:
+        return redirect(url_for("pages.present", name=canonical), code=301)
+    return render_template("present.html", wall=canonical, url=wall_url(canonical))
+
+
+@bp.get("/w/<name>/qr.<kind>")
+def qr_code(name, kind):
+    """The QR code of the wall's address as the browser sees it (SVG, or PNG)."""
+    if kind not in ("svg", "png"):
+        abort(404)
+    wall = _canonical(name)
+    code = segno.make(wall_url(wall), error="m")
+    out = io.BytesIO()
+    if kind == "svg":
+        code.save(
+            out,
+            kind="svg",
+            scale=10,
+            border=2,
+            xmldecl=False,
+            svgns=True,
+            title="QR code of " + wall_url(wall),
+        )
+        mimetype = "image/svg+xml"
+    else:
+        code.save(out, kind="png", scale=10, border=2)
+        mimetype = "image/png"
+    response = current_app.response_class(out.getvalue(), mimetype=mimetype)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def wall_url(wall):
+    """``<scheme>://<host>/w/<wall>`` as the browser sees it (behind the proxy too)."""
+    return "%s://%s/w/%s" % (request.scheme, request.host, wall)
+
+
+@bp.post("/w/<name>/unlock")
+def unlock(name):
+    """Exchange a private wall's passcode (JSON ``{"passcode"}`` or a form field)
+    for its grant cookie: 200 ``{"wall", "ok": true}``, 403 ``forbidden``."""
+    wall = _canonical(name)
+    data = request.get_json(silent=True)
+    passcode = data.get("passcode") if isinstance(data, dict) else request.form.get("passcode")
+    grant = get_walls(current_app).unlock(wall, passcode, request.remote_addr)
+    response = jsonify(wall=wall, ok=True)
+    response.set_cookie(
+        grant_cookie(wall),
+        grant,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
+    return response
 
 
 def _canonical(name):

@@ -42,6 +42,8 @@ def test_its_own_entries_parse():
         "client_id": "c-1",
         "status": "visible",
         "pinned": False,
+        "likes": 0,
+        "rev": 0,
     }
     gone = parse("w", "6-0", {"d": "5-1"}, EntryLog())
     assert isinstance(gone, Deletion) and gone.post_id == "5-1"

@@ -25,8 +25,19 @@ def add(store, n, wall="w", prefix="m"):
 def test_add_post_returns_the_contract_shape(store, rdb):
     post, created = store_post(store, "w", "ann", "hello", "c-1")
     assert created
-    assert set(post) == {"id", "wall", "username", "message", "ts", "client_id", "status", "pinned"}
-    assert (post["status"], post["pinned"]) == ("visible", False)
+    assert set(post) == {
+        "id",
+        "wall",
+        "username",
+        "message",
+        "ts",
+        "client_id",
+        "status",
+        "pinned",
+        "likes",
+        "rev",
+    }
+    assert (post["status"], post["pinned"], post["likes"], post["rev"]) == ("visible", False, 0, 0)
     assert (post["wall"], post["username"], post["message"], post["client_id"]) == (
         "w",
         "ann",

@@ -185,9 +185,10 @@ def test_settings_public_and_with_the_key(client):
         "description": "All about it",
         "moderation": "open",
         "slow_mode_s": 0,
+        "visibility": "public",
     }
     full = client.get("/api/walls/ev/settings", headers=bearer(key)).json
-    assert full == {**public, "blocklist": [], "blocklist_action": "hold"}
+    assert full == {**public, "blocklist": [], "blocklist_action": "hold", "passcode_set": False}
     changed = client.patch(
         "/api/walls/ev/settings",
         headers=bearer(key),
@@ -209,6 +210,8 @@ def test_settings_public_and_with_the_key(client):
         "slow_mode_s": 30,
         "blocklist": ["spam", "buy now"],
         "blocklist_action": "reject",
+        "visibility": "public",
+        "passcode_set": False,
     }
     # a wall nobody created has the defaults
     assert client.get("/api/walls/nobody/settings").json["moderation"] == "open"
@@ -262,6 +265,7 @@ def test_a_settings_change_reaches_every_page(app, client):
             "description": "",
             "moderation": "open",
             "slow_mode_s": 0,
+            "visibility": "public",
         },
     }
 

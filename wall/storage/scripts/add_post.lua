@@ -4,7 +4,7 @@
 -- KEYS: 1 posts stream, 2 client-id key, 3 trimmed hash, 4 walls index,
 --       5 post ids list, 6 meta hash, 7 banned set, 8 slow-mode key,
 --       9 authors hash, 10 pending zset, 11 state hash, 12 hidden zset,
---       13 pinned zset
+--       13 pinned zset, 14 popular zset
 -- ARGV: 1 username, 2 message, 3 client_id ('' for none), 4 history,
 --       5 client-id ttl, 6 wall, 7 settings version the caller checked
 --       against ('' when the wall has none), 8 who (the client), 9 the
@@ -53,14 +53,14 @@ local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
 local ms = tonumber(string.match(id, '^%d+'))
 redis.call('RPUSH', KEYS[5], id)
 retain(KEYS[1], KEYS[5], KEYS[3], ARGV[6], tonumber(ARGV[4]),
-       {KEYS[9], KEYS[11], KEYS[10], KEYS[12], KEYS[13]})
+       {KEYS[9], KEYS[11], KEYS[10], KEYS[12], KEYS[13], KEYS[14]})
 if cid ~= '' then
   redis.call('SET', KEYS[2], id, 'EX', ARGV[5])
 end
 redis.call('HSET', KEYS[9], id, ARGV[12])
 if ARGV[11] == '1' then
   redis.call('ZADD', KEYS[10], ms, id)
-  redis.call('HSET', KEYS[11], id, 'pending,0,0')
+  redis.call('HSET', KEYS[11], id, 'pending,0,0,0')
 end
 redis.call('ZADD', KEYS[4], ms, ARGV[6])
 return {1, id}

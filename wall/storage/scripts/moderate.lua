@@ -1,26 +1,19 @@
 -- One moderation change of one post, and its entry in the wall's stream.
 -- The entry is a snapshot of the post after the change (t: what changed,
 -- p: the post id, u/m/c: its text, s: its status, n: pinned, r: its
--- revision), so that every reader can act on it alone, live or catching up.
--- KEYS: 1 posts stream, 2 state, 3 pending, 4 hidden, 5 pinned
+-- revision, l: its likes), so that every reader can act on it alone, live
+-- or catching up.
+-- KEYS: 1 posts stream, 2 state, 3 pending, 4 hidden, 5 pinned, 6 popular
 -- ARGV: 1 action (approve, hide, restore, pin, unpin), 2 post id, 3 now ms
--- Returns {1, status, pinned, rev, fields} when changed, {2, ...} when it
--- already was so (nothing written), {0, 'not_found'} or {0, 'invalid', status}.
+-- Returns {1, status, pinned, rev, fields, likes} when changed, {2, ...} when
+-- it already was so (nothing written), {0, 'not_found'} or {0, 'invalid', status}.
 local action, pid = ARGV[1], ARGV[2]
 local found = redis.call('XRANGE', KEYS[1], pid, pid)
 if #found == 0 then return {0, 'not_found'} end
 local flat = found[1][2]
-local f = {}
-for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
+local f = entry_fields(flat)
 if not f['u'] then return {0, 'not_found'} end
-local status, pin, rev = 'visible', 0, 0
-local st = redis.call('HGET', KEYS[2], pid)
-if st then
-  local a, b, c = string.match(st, '^(%a+),(%d),(%d+)$')
-  status, pin, rev = a, tonumber(b), tonumber(c)
-elseif f['s'] == 'p' then
-  status = 'pending'
-end
+local status, pin, rev, likes = read_state(KEYS[2], pid, f)
 local new_status, new_pin = status, pin
 if action == 'approve' then
   if status == 'hidden' then return {0, 'invalid', status} end
@@ -39,24 +32,21 @@ else
   return {0, 'invalid', status}
 end
 if new_status == status and new_pin == pin then
-  return {2, status, pin, rev, flat}
+  return {2, status, pin, rev, flat, likes}
 end
 rev = rev + 1
-redis.call('HSET', KEYS[2], pid, new_status .. ',' .. new_pin .. ',' .. rev)
+write_state(KEYS[2], pid, new_status, new_pin, rev, likes)
 local ms = tonumber(ARGV[3])
 if new_status ~= 'pending' then redis.call('ZREM', KEYS[3], pid) end
 if new_status == 'hidden' then redis.call('ZADD', KEYS[4], ms, pid)
 else redis.call('ZREM', KEYS[4], pid) end
 if new_pin == 1 then redis.call('ZADD', KEYS[5], ms, pid)
 else redis.call('ZREM', KEYS[5], pid) end
-local entry = {'t', action, 'p', pid, 'u', f['u'], 'm', f['m']}
-if f['c'] then
-  entry[#entry + 1] = 'c'
-  entry[#entry + 1] = f['c']
+if new_status == 'visible' and likes > 0 then
+  redis.call('ZADD', KEYS[6], likes, pid)
+else
+  redis.call('ZREM', KEYS[6], pid)
 end
-for _, kv in ipairs({{'s', new_status}, {'n', tostring(new_pin)}, {'r', tostring(rev)}}) do
-  entry[#entry + 1] = kv[1]
-  entry[#entry + 1] = kv[2]
-end
+local entry = snapshot({'t', action, 'p', pid}, f, new_status, new_pin, rev, likes)
 redis.call('XADD', KEYS[1], '*', unpack(entry))
-return {1, new_status, new_pin, rev, flat}
+return {1, new_status, new_pin, rev, flat, likes}

@@ -1,0 +1,235 @@
+"""Likes and the popular order, the QR code, and private and unlisted walls,
+through the API and the /wall namespace, in process on the real test Redis."""
+
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from wall import create_app, socketio, stop_app
+
+from ...support.helpers import make_config, wait_for
+from .test_organizers import ADMIN, Inbox, ack, bearer, create, post, watcher
+
+NS = "/wall"
+
+
+@pytest.fixture
+def app(redis_url):
+    app = create_app(make_config(redis_url, ADMIN_TOKEN=ADMIN))
+    yield app
+    stop_app(app)
+
+
+def like(sc, pid, wall="ev", event="like"):
+    return ack(sc, event, {"wall": wall, "id": pid})
+
+
+# -- likes ---------------------------------------------------------------------------
+
+
+def test_one_like_per_client_and_the_counts_converge_on_every_page(app, client):
+    ids = [post(client, message="q%d" % i).json["post"]["id"] for i in range(3)]
+    viewer, inbox = watcher(app)
+    fans = [socketio.test_client(app, namespace=NS) for _ in range(5)]
+    for n, fan in enumerate(fans):
+        for pid in ids[: n % 3 + 1]:
+            reply = like(fan, pid)
+            assert reply["ok"] and reply["liked"] is True and reply["id"] == pid
+    assert like(fans[0], ids[0])["likes"] == 5  # liking twice keeps one
+    assert like(fans[0], ids[0], event="unlike") == {
+        "ok": True,
+        "id": ids[0],
+        "likes": 4,
+        "liked": False,
+    }
+
+    def newest(updates):
+        latest = {}
+        for update in updates:
+            post_ = update["post"]
+            if post_["rev"] >= latest.get(post_["id"], {"rev": -1})["rev"]:
+                latest[post_["id"]] = post_
+        return {pid: p["likes"] for pid, p in latest.items()}
+
+    expected = {ids[0]: 4, ids[1]: 3, ids[2]: 1}
+    wait_for(
+        lambda: newest(inbox.of("post updated")) == expected,
+        timeout=3,
+        message="every count exact within two seconds",
+    )
+    # coalesced: far fewer updates than clicks (12 likes and an unlike)
+    assert len(inbox.of("post updated")) < 13
+    joined = ack(socketio.test_client(app, namespace=NS), "join", {"wall": "ev"})
+    assert {p["id"]: p["likes"] for p in joined["posts"]} == expected
+    assert all(p["rev"] >= 1 for p in joined["posts"])
+
+
+def test_the_popular_order_follows_the_counts_then_the_newest(app, client):
+    ids = [post(client, message="m%d" % i).json["post"]["id"] for i in range(5)]
+    fans = [socketio.test_client(app, namespace=NS) for _ in range(3)]
+    for fan in fans:
+        like(fan, ids[1])
+    for fan in fans[:2]:
+        like(fan, ids[3])
+        like(fan, ids[0])
+    popular = client.get("/api/walls/ev/posts?sort=popular&limit=4").json["posts"]
+    assert [p["id"] for p in popular] == [ids[1], ids[3], ids[0], ids[4]]
+    assert [p["likes"] for p in popular] == [3, 2, 2, 0]
+    assert client.get("/api/walls/ev/posts?sort=loudest").status_code == 400
+
+
+def test_pending_hidden_and_unknown_posts_cannot_be_liked(app, client):
+    key = create(client)
+    shown = post(client).json["post"]
+    client.patch("/api/walls/ev/settings", headers=bearer(key), json={"moderation": "approve"})
+    held = post(client, message="held").json["post"]
+    fan = socketio.test_client(app, namespace=NS)
+    assert like(fan, held["id"])["error"] == "not_found"
+    assert like(fan, "1-0")["error"] == "not_found"
+    assert like(fan, "not an id")["error"] == "invalid"
+    assert like(fan, shown["id"])["ok"]
+    client.post("/api/walls/ev/posts/%s/hide" % shown["id"], headers=bearer(key))
+    assert like(fan, shown["id"])["error"] == "not_found"
+    assert client.get("/api/walls/ev/posts?sort=popular").json["posts"] == []
+
+
+def test_likes_never_count_against_retention(redis_url):
+    app = create_app(make_config(redis_url, HISTORY=5))
+    try:
+        client = app.test_client()
+        ids = [post(client, message=str(i)).json["post"]["id"] for i in range(5)]
+        fans = [socketio.test_client(app, namespace=NS) for _ in range(3)]
+        for _ in range(5):  # many flushes' worth of likes
+            for fan in fans:
+                for pid in ids:
+                    like(fan, pid, event="like")
+                    like(fan, pid, event="unlike")
+            time.sleep(0.3)
+        kept = client.get("/api/walls/ev/posts").json["posts"]
+        assert [p["id"] for p in kept] == ids
+    finally:
+        stop_app(app)
+
+
+def test_a_page_that_was_away_gets_the_new_counts(app, client):
+    first = post(client, message="first").json["post"]
+    sc, _ = watcher(app)
+    newest = ack(sc, "join", {"wall": "ev"})["posts"][-1]["id"]
+    fan = socketio.test_client(app, namespace=NS)
+    like(fan, first["id"])
+    time.sleep(0.5)  # flushed to the stream
+    back = ack(socketio.test_client(app, namespace=NS), "join", {"wall": "ev", "after": newest})
+    assert [(p["id"], p["likes"]) for p in back["posts"]] == [(first["id"], 1)]
+
+
+# -- the QR code ------------------------------------------------------------------------
+
+
+def decode(png):
+    import zxingcpp
+
+    return [code.text for code in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
+def test_the_qr_code_is_the_wall_s_address_as_the_browser_sees_it(redis_url):
+    app = create_app(make_config(redis_url, PROXY_FIX=1))
+    try:
+        client = app.test_client()
+        direct = client.get("/w/ev/qr.png")
+        assert direct.mimetype == "image/png"
+        assert decode(direct.data) == ["http://localhost/w/ev"]
+        proxied = client.get(
+            "/w/ev/qr.png",
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "wall.example.org"},
+        )
+        assert decode(proxied.data) == ["https://wall.example.org/w/ev"]
+        svg = client.get("/w/ev/qr.svg")
+        assert svg.mimetype == "image/svg+xml" and b"<path" in svg.data
+        assert b"<script" not in svg.data
+        assert client.get("/w/ev/qr.gif").status_code == 404
+        assert client.get("/w/ev/present").status_code == 200
+    finally:
+        stop_app(app)
+
+
+# -- private and unlisted walls ------------------------------------------------------------
+
+
+def test_unlisted_and_private_walls_are_left_out_of_the_list(client):
+    for name in ("listed", "hidden-a", "secret"):
+        create(client, name)
+        post(client, name)
+    key_u = create(client, "unl")
+    post(client, "unl")
+    client.patch("/api/walls/unl/settings", headers=bearer(key_u), json={"visibility": "unlisted"})
+    names = [w["name"] for w in client.get("/api/walls").json["walls"]]
+    assert "unl" not in names and "listed" in names
+    assert client.get("/api/walls/unl/posts").status_code == 200  # open to anyone with the link
+
+
+def test_a_private_wall_needs_its_passcode_to_read_and_post(app, client):
+    key = create(client)
+    post(client, message="before")
+    refused = client.patch(
+        "/api/walls/ev/settings", headers=bearer(key), json={"visibility": "private"}
+    )
+    assert refused.status_code == 400 and "passcode" in refused.json["message"]
+    ok = client.patch(
+        "/api/walls/ev/settings",
+        headers=bearer(key),
+        json={"visibility": "private", "passcode": "open sesame"},
+    )
+    assert ok.json["passcode_set"] is True and "passcode" not in ok.json
+    stranger = app.test_client()
+    assert stranger.get("/api/walls/ev/posts").status_code == 403
+    assert stranger.get("/api/walls/ev/settings").json == {"wall": "ev", "visibility": "private"}
+    assert post(stranger, message="no").status_code == 403
+    sc = socketio.test_client(app, namespace=NS, flask_test_client=stranger)
+    assert ack(sc, "join", {"wall": "ev"})["error"] == "forbidden"
+    assert (
+        ack(sc, "add to wall", {"wall": "ev", "username": "a", "message": "m"})["error"]
+        == "forbidden"
+    )
+    wrong = stranger.post("/w/ev/unlock", json={"passcode": "guess"})
+    assert wrong.status_code == 403
+    unlocked = stranger.post("/w/ev/unlock", json={"passcode": "open sesame"})
+    assert unlocked.status_code == 200 and "wall_grant_ev=" in unlocked.headers["Set-Cookie"]
+    assert stranger.get("/api/walls/ev/posts").status_code == 200
+    assert post(stranger, message="yes").status_code == 201
+    granted = socketio.test_client(app, namespace=NS, flask_test_client=stranger)
+    assert ack(granted, "join", {"wall": "ev"})["ok"]
+    # the organiser key and the operator need no passcode
+    assert client.get("/api/walls/ev/posts", headers=bearer(key)).status_code == 200
+    assert client.get("/api/walls/ev/posts", headers=bearer(ADMIN)).status_code == 200
+    organiser = socketio.test_client(app, namespace=NS)
+    assert ack(organiser, "join", {"wall": "ev", "key": key})["ok"]
+
+
+def test_a_new_passcode_sends_watchers_without_it_away(app, client):
+    key = create(client)
+    client.patch(
+        "/api/walls/ev/settings",
+        headers=bearer(key),
+        json={"visibility": "private", "passcode": "first one"},
+    )
+    fan = app.test_client()
+    fan.post("/w/ev/unlock", json={"passcode": "first one"})
+    sc = socketio.test_client(app, namespace=NS, flask_test_client=fan)
+    assert ack(sc, "join", {"wall": "ev"})["ok"]
+    inbox = Inbox(sc)
+    organiser, organiser_inbox = watcher(app, key=key)
+    client.patch("/api/walls/ev/settings", headers=bearer(key), json={"passcode": "second one"})
+    told = wait_for(lambda: inbox.of("wall updated"))
+    assert told[-1]["settings"]["visibility"] == "private"
+    assert "_grant" not in told[-1]["settings"]
+    pid = client.post(
+        "/api/walls/ev/posts", headers=bearer(key), json={"username": "host", "message": "after"}
+    ).json
+    # the old grant no longer reads; the organiser still sees the wall
+    assert fan.get("/api/walls/ev/posts").status_code == 403
+    time.sleep(0.3)
+    assert inbox.of("new post") == [], "a watcher without the new grant still got posts"
+    assert wait_for(lambda: organiser_inbox.of("new post"))
+    assert pid
