@@ -137,10 +137,14 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
     broadcast = Broadcast(server, protocol.NAMESPACE, direct_writes=settings.direct_writes)
     presence = Presence(socketio, storage.presence, process_id, timeout=settings.presence_timeout)
     scheduler = Scheduler(socketio)
+
+    def make_reader(group):
+        reader = StreamReader(storage.redis, process_id, storage.entries, group)
+        return reader, storage.blocking_client(settings.reader_block_ms / 1000)
+
     delivery = Delivery(
         storage.posts,
-        StreamReader(storage.redis, process_id, storage.entries),
-        storage.blocking_client(settings.reader_block_ms / 1000),
+        make_reader,
         SocketRooms(server),
         presence,
         broadcast,

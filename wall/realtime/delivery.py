@@ -18,26 +18,25 @@ import logging
 import threading
 import time
 
-import redis
-
 from .. import protocol
 from ..domain.walls import WallSettings
+from ..storage import keys
 from ..storage.entries import Change, Deletion, LikesChange, SettingsChange, id_key
+from .reader import GroupReader
 from .rooms import Joining, Rooms
 
 log = logging.getLogger(__name__)
 
 # The blocking read waits this long; the reader's connection times out later.
 READ_BLOCK_MS = 5000
-LOG_EVERY = 10.0  # seconds between two logs of the same unexpected error
 
 
 class Delivery:
     """The per-process reader, and which socket sees which wall.
 
     :param posts: a :class:`wall.storage.posts.PostStore`.
-    :param reader: a :class:`wall.storage.streams.StreamReader`.
-    :param client: a Redis connection of the reader's own, for its blocking read.
+    :param make_reader: ``(group) -> (StreamReader, client)``: what a slot
+        group's reader reads with (:mod:`wall.realtime.reader`).
     :param sockets: :class:`SocketRooms` (Socket.IO rooms and session ids).
     :param presence: told of every change of a wall's count here (``set_local``).
     :param broadcast: sends ``(eio_sids, event, data)``.
@@ -51,8 +50,7 @@ class Delivery:
     def __init__(
         self,
         posts,
-        reader,
-        client,
+        make_reader,
         sockets,
         presence,
         broadcast,
@@ -64,8 +62,8 @@ class Delivery:
         access=None,
     ):
         self.posts = posts
-        self.reader = reader
-        self.client = client
+        #: ``make_reader(group) -> (StreamReader, blocking client)``
+        self.make_reader = make_reader
         self.sockets = sockets
         self.presence = presence
         self.broadcast = broadcast
@@ -77,16 +75,9 @@ class Delivery:
         #: ``access(sid, wall, grant)``: may a socket stay on a private wall?
         self.access = access
         self.rooms = Rooms()
-        self._task = None
-        self._running = False
-        self._alive = False  # the reader task is in _run
+        self._readers = {}  # group -> GroupReader, started with its first wall
         self._start_lock = threading.Lock()
-        #: time.monotonic() when the reader last completed a round (None: never)
-        self.last_cycle = None
-        #: times the reader task had ended or died and was started again
-        self.restarts = 0
-        self._wake_position = None
-        self._started_at = None
+        self._started = False
 
     # -- called by the /wall handlers ---------------------------------------
 
@@ -97,7 +88,7 @@ class Delivery:
         handler's other work is done. An ``organizer`` also gets the wall's
         pending posts (``post pending``) and every change as ``post updated``.
         """
-        self._ensure_running()
+        reader = self._reader(keys.group_of(wall))
         rooms = self.rooms
         with rooms.lock:
             position = rooms.positions.get(wall)
@@ -115,7 +106,7 @@ class Delivery:
             self.sockets.enter(sid, wall)
             self.presence.set_local(wall, rooms.count(wall))
         if first_here:
-            self.reader.wake()
+            reader.wake()
         return joining
 
     def ready(self, joining):
@@ -172,56 +163,64 @@ class Delivery:
 
     # -- lifecycle -----------------------------------------------------------
 
+    @property
+    def readers(self):
+        """group -> :class:`wall.realtime.reader.GroupReader` started here."""
+        return dict(self._readers)
+
+    @property
+    def restarts(self):
+        """Times a reader task had ended or died and was started again."""
+        return sum(r.restarts for r in list(self._readers.values()))
+
     def stalled_for(self):
-        """Seconds the reader is past its deadline, or None when it is on time.
+        """Seconds a reader is past its deadline, or None when all are on time.
 
         A round blocks at most ``block_ms``; one that has not completed
         within twice that is stalled. A process that watches no wall has no
         reader to wait for.
         """
-        if not self._running or not self.walls():
+        if not self.walls():
             return None
-        since = time.monotonic() - (self.last_cycle or self._started_at)
-        late = since - 2 * self.block_ms / 1000
-        return since if late > 0 else None
+        late = [r.stalled_for() for r in list(self._readers.values())]
+        late = [s for s in late if s is not None]
+        return max(late) if late else None
 
     def watch(self):
-        """Start the reader again if its task ended (the scheduler runs this each second)."""
-        if self._running and not self._alive:
-            log.warning("delivery: the reader had stopped; starting it again")
-            self.restarts += 1
-            if self.on_restart is not None:
-                self.on_restart()
-            self._start_task()
+        """Start a reader again if its task ended (the scheduler runs this each second)."""
+        for reader in list(self._readers.values()):
+            reader.watch()
 
     def stop(self):
-        """Stop the reader (it notices within one Redis round trip)."""
-        self._running = False
-        if self._task is not None:
-            try:
-                self.reader.wake()
-            except redis.RedisError:
-                pass
-            self._task.join()
-            self._task = None
+        """Stop the readers (each notices within one Redis round trip)."""
+        for reader in list(self._readers.values()):
+            reader.stop()
 
-    def _ensure_running(self):
-        if self._running:
-            return
+    def _reader(self, group):
+        """The reader of ``group``, started on first use."""
+        reader = self._readers.get(group)
+        if reader is not None:
+            return reader
         with self._start_lock:
-            if not self._running:
-                if self.on_first_join is not None:
+            reader = self._readers.get(group)
+            if reader is None:
+                if not self._started and self.on_first_join is not None:
+                    self._started = True
                     self.on_first_join()
-                # Read before starting, so that a wake-up sent from now on
-                # (stop() included) interrupts the reader's first read.
-                self._wake_position = self.reader.last_wake()
-                self._running = True
-                self._start_task()
-
-    def _start_task(self):
-        self._started_at = time.monotonic()
-        self._alive = True
-        self._task = self.spawn(self._run)
+                stream_reader, client = self.make_reader(group)
+                reader = GroupReader(
+                    group,
+                    stream_reader,
+                    client,
+                    self.poll,
+                    self.spawn,
+                    self.block_ms,
+                    self.metrics,
+                    self.on_restart,
+                )
+                reader.start()
+                self._readers[group] = reader
+        return reader
 
     # -- internals -----------------------------------------------------------
 
@@ -253,13 +252,19 @@ class Delivery:
             page.posts = posts[:limit]
         page.end = upto
 
-    def poll(self, wake_position, block_ms):
-        """One round of the reader: wait up to ``block_ms`` for what is new on the
-        walls watched here, and deliver it. Returns the new wake-up position."""
+    def poll(self, group, wake_position, block_ms):
+        """One round of a group's reader: wait up to ``block_ms`` for what is new
+        on the group's walls watched here, and deliver it. Returns the new
+        wake-up position."""
+        reader = self._readers[group]
         with self.rooms.lock:
-            positions = dict(self.rooms.positions)
-        batches, wake_position = self.reader.read(
-            self.client,
+            positions = {
+                wall: position
+                for wall, position in self.rooms.positions.items()
+                if keys.group_of(wall) == group
+            }
+        batches, wake_position = reader.stream_reader.read(
+            reader.client,
             positions,
             wake_position,
             block_ms,
@@ -272,34 +277,6 @@ class Delivery:
             else:
                 self._deliver(wall, entries)
         return wake_position
-
-    def _run(self):
-        failures = 0
-        last_log = 0.0
-        try:
-            while self._running:
-                try:
-                    self._wake_position = self.poll(self._wake_position, self.block_ms)
-                    self.last_cycle = time.monotonic()
-                    failures = 0
-                except redis.RedisError as exc:
-                    # Reconnect at once, then slowly while Redis stays away; the
-                    # positions are kept, so nothing is skipped meanwhile.
-                    failures += 1
-                    self.metrics.redis_errors.labels("reader").inc()
-                    if failures == 1 or failures % 50 == 0:
-                        log.warning("delivery: Redis read failed (%s); retrying", exc)
-                    time.sleep(0 if failures == 1 else 0.2)
-                except Exception:
-                    # A bug, not Redis: positions only move past what was
-                    # delivered, so the next round retries from there.
-                    now = time.monotonic()
-                    if now - last_log >= LOG_EVERY:
-                        last_log = now
-                        log.exception("delivery: unexpected error; retrying")
-                    time.sleep(0.5)
-        finally:
-            self._alive = False  # watch() starts it again if it should run
 
     def _behind(self, batches):
         """Walls this reader cannot continue gap-free -> the id to restart from.

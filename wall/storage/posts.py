@@ -151,8 +151,8 @@ class PostStore:
         script_keys = [
             keys.posts(wall),
             keys.client_id(wall, cid),
-            keys.trimmed(),
-            keys.index(),
+            keys.trimmed(wall),
+            keys.index(wall),
             keys.post_ids(wall),
             keys.meta(wall),
             keys.banned(wall),
@@ -252,7 +252,7 @@ class PostStore:
             keys.likers(wall, post_id),
             keys.popular(wall),
             keys.likes_changed(wall),
-            keys.walls_with_likes(),
+            keys.walls_with_likes(wall),
         ]
         result = self._like(
             keys=script_keys, args=["like" if like else "unlike", post_id, who, wall]
@@ -263,7 +263,10 @@ class PostStore:
 
     def walls_with_new_likes(self):
         """The walls whose likes changed since their last flush."""
-        return self.redis.smembers(keys.walls_with_likes())
+        found = set()
+        for group in keys.groups():
+            found |= self.redis.smembers(keys.walls_with_likes(group=group))
+        return found
 
     def flush_likes(self, wall, gap_ms):
         """One stream entry for the posts of ``wall`` liked since the last one;
@@ -273,7 +276,7 @@ class PostStore:
             keys.posts(wall),
             keys.state(wall),
             keys.likes_gate(wall),
-            keys.walls_with_likes(),
+            keys.walls_with_likes(wall),
         ]
         return int(self._flush_likes(keys=script_keys, args=[wall, gap_ms]))
 
@@ -322,7 +325,7 @@ class PostStore:
         for good.
         """
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hget(keys.trimmed(), wall)
+        pipe.hget(keys.trimmed(wall), wall)
         if upto is None:
             pipe.xrevrange(keys.posts(wall), "+", "-", count=1)
         replies = pipe.execute()
@@ -373,7 +376,13 @@ class PostStore:
 
     def trim_marks(self, walls):
         """wall -> the oldest id kept when retention last cut it (or None)."""
-        return dict(zip(walls, self.redis.hmget(keys.trimmed(), walls))) if walls else {}
+        marks = {}
+        by_key = {}
+        for wall in walls:
+            by_key.setdefault(keys.trimmed(wall), []).append(wall)
+        for key, group in by_key.items():
+            marks.update(zip(group, self.redis.hmget(key, group)))
+        return marks
 
     def newest_id(self, wall):
         """The id of the newest entry in a wall's stream, or ``0-0``."""
@@ -381,7 +390,11 @@ class PostStore:
 
     def walls(self, limit=100):
         """``[(wall, posts kept)]`` for the walls with the most recent posts."""
-        names = self.redis.zrevrange(keys.index(), 0, limit - 1)
+        newest = []
+        for key in keys.indexes():
+            newest += self.redis.zrevrange(key, 0, limit - 1, withscores=True)
+        newest.sort(key=lambda pair: pair[1], reverse=True)
+        names = [name for name, _ in newest[:limit]]
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.llen(keys.post_ids(name))

@@ -22,7 +22,7 @@ class PresenceStore:
         now = int(time.time() * 1000)
         script_keys = [
             keys.online(wall),
-            keys.processes(),
+            keys.processes(wall),
             keys.online_last(wall),
             keys.online_gate(wall),
         ]
@@ -37,8 +37,11 @@ class PresenceStore:
         """
         now = int(time.time() * 1000)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(keys.processes(), {process_id: now})
-        pipe.zremrangebyscore(keys.processes(), "-inf", now - int(timeout_s * 1000) - 1)
+        for group in keys.groups():
+            pipe.zadd(keys.processes(group=group), {process_id: now})
+            pipe.zremrangebyscore(
+                keys.processes(group=group), "-inf", now - int(timeout_s * 1000) - 1
+            )
         for wall, count in counts.items():
             pipe.hset(keys.online(wall), process_id, count)
         pipe.execute()
@@ -48,7 +51,8 @@ class PresenceStore:
         pipe = self.redis.pipeline(transaction=False)
         for wall in walls:
             pipe.hdel(keys.online(wall), process_id)
-        pipe.zrem(keys.processes(), process_id)
+        for group in keys.groups():
+            pipe.zrem(keys.processes(group=group), process_id)
         pipe.execute()
 
     def online(self, wall, timeout_s):
@@ -57,6 +61,6 @@ class PresenceStore:
         counts = self.redis.hgetall(keys.online(wall))
         if not counts:
             return 0
-        seen = self.redis.zmscore(keys.processes(), list(counts))
+        seen = self.redis.zmscore(keys.processes(wall), list(counts))
         alive = now - int(timeout_s * 1000)
         return sum(int(c) for c, s in zip(counts.values(), seen) if s is not None and s >= alive)

@@ -22,11 +22,12 @@ class StreamReader:
     :param client: a Redis client (``decode_responses=True``) for short commands.
     :param process_id: this process's name in the wake-up key.
     :param entries: the :class:`~wall.storage.entries.EntryLog` of skipped entries.
+    :param group: the slot group it reads (one ``XREAD`` names one slot on a cluster).
     """
 
-    def __init__(self, client, process_id, entries=None):
+    def __init__(self, client, process_id, entries=None, group=0):
         self.redis = client
-        self.wake_key = keys.wake(process_id)
+        self.wake_key = keys.wake(process_id, group)
         self.entries = entries or EntryLog()
 
     def read(self, client, positions, wake_position, block_ms, count):

@@ -51,7 +51,7 @@ class WallStore:
             keys.meta(wall),
             keys.organizer_keys(wall),
             keys.posts(wall),
-            keys.organized(),
+            keys.organized(wall),
         ]
         return int(self._claim(keys=script_keys, args=args))
 
@@ -60,7 +60,10 @@ class WallStore:
 
     def organized(self):
         """The walls that have an organiser."""
-        return sorted(self.redis.smembers(keys.organized()))
+        walls = set()
+        for group in keys.groups():
+            walls |= self.redis.smembers(keys.organized(group=group))
+        return sorted(walls)
 
     # -- organiser keys ------------------------------------------------------------
 
@@ -135,9 +138,9 @@ class WallStore:
             keys.audit(wall),
         ):
             pipe.delete(key)
-        pipe.zrem(keys.index(), wall)
-        pipe.srem(keys.organized(), wall)
+        pipe.zrem(keys.index(wall), wall)
+        pipe.srem(keys.organized(wall), wall)
         if newest:
             ms, _, seq = newest[0][0].partition("-")
-            pipe.hset(keys.trimmed(), wall, "%s-%d" % (ms, int(seq) + 1))
+            pipe.hset(keys.trimmed(wall), wall, "%s-%d" % (ms, int(seq) + 1))
         pipe.execute()

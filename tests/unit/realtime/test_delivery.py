@@ -69,8 +69,7 @@ def parts(redis_url):
     sent, counts, sockets = Sent(), Counts(), Sockets()
     delivery = Delivery(
         posts,
-        StreamReader(client, "proc"),
-        blocking,
+        lambda group: (StreamReader(client, "proc"), blocking),
         sockets,
         counts,
         sent,
@@ -84,7 +83,7 @@ def parts(redis_url):
 
 
 def poll(delivery):
-    delivery.wake_position = delivery.poll(delivery.wake_position, block_ms=1)
+    delivery.wake_position = delivery.poll(0, delivery.wake_position, block_ms=1)
 
 
 def add(posts, n, prefix="m"):

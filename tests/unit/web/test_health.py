@@ -38,21 +38,22 @@ def test_a_stuck_reader_makes_the_process_degraded_until_it_reads_again(app):
     client = app.test_client()
     watch_a_wall(app)
     delivery = get_realtime(app).delivery
-    wait_for(lambda: delivery.last_cycle is not None, message="a first round")
+    reader = delivery.readers[0]
+    wait_for(lambda: reader.last_cycle is not None, message="a first round")
     assert health(client)[0] == 200
     stuck = threading.Event()
-    read = delivery.reader.read
+    read = reader.stream_reader.read
 
     def hangs(*args, **kwargs):
         stuck.wait(30)  # a read that never comes back
         return read(*args, **kwargs)
 
-    delivery.reader.read = hangs
+    reader.stream_reader.read = hangs
     status = wait_for(
         lambda: health(client)[0] == 503 and health(client), timeout=5, message="degraded"
     )[1]
     assert status["status"] == "degraded" and "delivery reader" in status["reason"]
-    delivery.reader.read = read
+    reader.stream_reader.read = read
     stuck.set()
     wait_for(lambda: health(client)[0] == 200, timeout=5, message="healthy again")
 
@@ -65,14 +66,15 @@ class Dies(BaseException):
 def test_a_reader_that_died_is_started_again_and_delivery_goes_on(app):
     sc = watch_a_wall(app)
     delivery = get_realtime(app).delivery
-    wait_for(lambda: delivery.last_cycle is not None, message="a first round")
-    poll = delivery.poll
+    reader = delivery.readers[0]
+    wait_for(lambda: reader.last_cycle is not None, message="a first round")
+    poll = reader.round
 
     def dies_once(*args):
-        delivery.poll = poll
+        reader.round = poll
         raise Dies()
 
-    delivery.poll = dies_once
+    reader.round = dies_once
     wait_for(lambda: delivery.restarts == 1, timeout=5, message="a restart")
     text = app.test_client().get("/metrics").data.decode()
     assert 'wall_loop_restarts_total{loop="delivery reader"} 1.0' in text
