@@ -91,13 +91,26 @@ def _rate(value, name):
     return value.strip()
 
 
+_REDIS_SCHEMES = (
+    "redis",
+    "rediss",
+    "unix",
+    "redis+sentinel",
+    "rediss+sentinel",
+    "redis+cluster",
+    "rediss+cluster",
+)
+
+
 def _redis_url(value, name):
+    # the scheme here; the rest when the storage parses it (wall/storage/connection.py)
     url = value.strip()
     if not url:
         return None
-    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+    if urlsplit(url).scheme not in _REDIS_SCHEMES:
         raise SettingError(
-            "%s must be a redis://, rediss:// or unix:// URL, not %r" % (name, value)
+            "%s must be a URL of one of the schemes %s, not %r"
+            % (name, ", ".join(s + "://" for s in _REDIS_SCHEMES), value)
         )
     return url
 

@@ -28,7 +28,7 @@ class PostLimits:
     it, is its own client: the session, or the address), and a much higher
     ceiling per address, since a conference hall on one Wi-Fi is one address.
 
-    :param storage: the ``limits`` storage (:func:`wall.storage.ratelimit.storage`),
+    :param storage: the ``limits`` storage (:func:`wall.storage.connection.limits_storage`),
         or None when ``WALL_RATE_LIMITS=off``.
     """
 

@@ -64,11 +64,16 @@ LIVENESS = Patch(
 )
 
 
-def manager(url, channel, redis_options, heartbeat=5.0, on_restart=None):
-    """The client manager for ``socketio.init_app``: the watched one, or the stock one."""
+def manager(url, channel, redis_options, heartbeat=5.0, on_restart=None, connect=None):
+    """The client manager for ``socketio.init_app``: the watched one, or the stock one.
+
+    :param connect: ``(socket_timeout) -> Redis client`` for every form of
+        ``REDIS_URL`` (Sentinel, Cluster); the stock manager knows one Redis
+        and python-socketio's ``redis+sentinel://`` only.
+    """
     if LIVENESS.usable():
         LIVENESS.active = True
-        return WatchedRedisManager(url, channel, redis_options, heartbeat, on_restart)
+        return WatchedRedisManager(url, channel, redis_options, heartbeat, on_restart, connect)
     return RedisManager(url, channel=channel, redis_options=redis_options)
 
 
@@ -78,7 +83,7 @@ class WatchedRedisManager(RedisManager):
 
     name = "wall-redis"
 
-    def __init__(self, url, channel, redis_options, heartbeat=5.0, on_restart=None):
+    def __init__(self, url, channel, redis_options, heartbeat=5.0, on_restart=None, connect=None):
         # Heartbeats keep the subscription busy, so a read that waits three
         # of them has met a dead connection: time it out and resubscribe.
         # Publishes get the same bound instead of hanging forever.
@@ -89,6 +94,7 @@ class WatchedRedisManager(RedisManager):
         self.reconnects = 0
         #: called when the listener had to be restarted (a metric)
         self.on_restart = on_restart
+        self._connect = connect
         self.started = False
         self._last_kick = 0.0
 
@@ -97,6 +103,15 @@ class WatchedRedisManager(RedisManager):
         self.started = True
         self.last_heard = time.monotonic()
         self.server.start_background_task(self._watchdog)
+
+    def _redis_connect(self):
+        # As the library's, for every form of REDIS_URL (a cluster's pub/sub
+        # is the classic one: a PUBLISH on any node reaches every subscriber).
+        if self._connect is None:
+            return super()._redis_connect()
+        self.redis = self._connect(3 * self.heartbeat)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     def silent_for(self):
         """Seconds since this process last heard its own heartbeat back (None before start)."""

@@ -129,6 +129,7 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
             keys.MESSAGE_QUEUE_CHANNEL,
             dict(socket_connect_timeout=2.0, socket_keepalive=True, health_check_interval=30),
             on_restart=metrics.loop_restarts.labels("message queue").inc,
+            connect=storage.pubsub_client,
         )
     socketio.init_app(app, **options)
     server = socketio.server

@@ -15,47 +15,15 @@ Nothing here knows Socket.IO or Flask requests.
 import logging
 import os
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from . import connection, keys
 
 log = logging.getLogger(__name__)
 
 
-#: connections one client keeps to Redis at most (see :func:`connect`)
-POOL_SIZE = 64
-#: how long a command waits for a free pooled connection, in seconds
-POOL_WAIT = 10
-
-
-def connect(url, socket_timeout=5.0, retry_writes=False, pool_size=POOL_SIZE):
-    """Return a Redis client for ``url`` tuned for the wall.
-
-    The post path must never repeat a write on its own (a timed-out XADD may
-    have been applied), so retries are off unless asked for. The pool is
-    bounded: thousands of sockets joining at once (a hall arriving, a
-    reconnect storm) share ``pool_size`` connections and wait their turn,
-    instead of each opening a connection of its own and timing out on a
-    connect storm.
-    """
-    options = dict(
-        socket_connect_timeout=2.0,
-        socket_timeout=socket_timeout,
-        socket_keepalive=True,
-        health_check_interval=30,
-        decode_responses=True,
-        # Bytes that are not UTF-8 (a stream entry someone else wrote) must
-        # not fail a whole read: they decode to lone surrogates, which
-        # wall/storage/entries.py refuses entry by entry.
-        encoding_errors="surrogateescape",
-    )
-    if not retry_writes:
-        options["retry"] = Retry(NoBackoff(), 0)
-        options["retry_on_error"] = []
-    pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=pool_size, timeout=POOL_WAIT, **options
-    )
-    return redis.Redis(connection_pool=pool)
+def connect(url, socket_timeout=5.0, retry_writes=False, pool_size=connection.POOL_SIZE):
+    """A Redis client for ``url`` (any form of wall/storage/connection.py), tuned
+    for the wall: no retried writes, a bounded pool."""
+    return connection.client(connection.parse(url), socket_timeout, retry_writes, pool_size)
 
 
 class Storage:
@@ -72,21 +40,26 @@ class Storage:
         from .presence import PresenceStore
 
         self.url = url
+        #: where Redis is: one server, Sentinel or Cluster (wall/storage/connection.py)
+        self.topology = connection.parse(url)
+        keys.configure(self.topology.cluster)
         self.embedded = embedded
-        self.redis = connect(url)
+        self.redis = connection.client(self.topology)
         #: stream entries this version does not understand: logged once, counted
         self.entries = EntryLog(on_skip)
         self.posts = PostStore(self.redis, history=history, entries=self.entries)
         self.presence = PresenceStore(self.redis)
         self._limits = None
 
+    def check(self):
+        """Refuse a Redis too old for the wall (raise TopologyError)."""
+        return connection.check_version(self.redis, self.topology)
+
     @property
     def limits(self):
         """The ``limits`` library's storage, made on first use."""
         if self._limits is None:
-            from . import ratelimit
-
-            self._limits = ratelimit.storage(self.url)
+            self._limits = connection.limits_storage(self.topology)
         return self._limits
 
     def blocking_client(self, read_timeout):
@@ -95,7 +68,13 @@ class Storage:
         Its socket timeout is longer, so a dead connection is noticed (and
         replaced) within one read.
         """
-        return connect(self.url, socket_timeout=read_timeout + 5)
+        return connection.client(self.topology, socket_timeout=read_timeout + 5, pool_size=2)
+
+    def pubsub_client(self, socket_timeout):
+        """A client for the message queue's publishes and subscription."""
+        return connection.client(
+            self.topology, socket_timeout=socket_timeout, retry_writes=True, pool_size=8
+        )
 
     def stop(self):
         """Stop the embedded Redis, if this app started one."""

@@ -9,31 +9,13 @@ this module only counts and says when to try again.
 import math
 import time
 
-import redis
 from limits import parse
-from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from ..errors import RateLimited
-from . import keys
 
 #: who a limit is counted for when a request carries no client address
 UNKNOWN = "unknown"
-
-
-def storage(redis_url, pool_size=64):
-    """The ``limits`` storage in the wall's Redis, under the wall's key prefix.
-
-    Its pool is bounded like the wall's own (:func:`wall.storage.connect`).
-    """
-    pool = redis.BlockingConnectionPool.from_url(
-        redis_url,
-        max_connections=pool_size,
-        timeout=10,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-    )
-    return RedisStorage(redis_url, connection_pool=pool, key_prefix=keys.RATE_LIMITS_PREFIX)
 
 
 class Limit:

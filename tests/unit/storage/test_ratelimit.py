@@ -3,12 +3,12 @@
 import pytest
 
 from wall.errors import RateLimited
-from wall.storage import ratelimit
+from wall.storage import connection, ratelimit
 
 
 @pytest.fixture
 def limits(redis_url):
-    return ratelimit.storage(redis_url)
+    return connection.limits_storage(connection.parse(redis_url))
 
 
 @pytest.mark.parametrize("window", [ratelimit.fixed_window, ratelimit.moving_window])
