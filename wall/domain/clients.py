@@ -5,7 +5,7 @@ so every process of a deployment verifies it) when the browser has none or
 one that does not verify. It identifies a browser for author rights, bans,
 likes and limits; there are no accounts. A Socket.IO session without it is
 identified by its session, an HTTP call without it by its address. The
-identity is written ``c:<id>``, ``s:<session>`` or ``a:<address>``.
+identity is written ``c:<id>``, ``s:<session>`` or ``h:<address>``.
 """
 
 import secrets
@@ -73,12 +73,18 @@ def cookies(environ):
 
 
 def who(client_id=None, sid=None, address=None):
-    """The identity a limit, a ban or a like is kept for."""
+    """The identity a limit, a ban or a like is kept for.
+
+    An HTTP call without cookie is ``h:<address>``, never ``a:<address>``,
+    which names a ban of the whole address: banning such a caller "by
+    client" bans the cookieless scripts at that address, not the browsers
+    behind it.
+    """
     if client_id:
         return "c:" + client_id
     if sid:
         return "s:" + sid
-    return "a:" + (address or "unknown")
+    return "h:" + (address or "unknown")
 
 
 def address_who(address):

@@ -120,10 +120,15 @@ class PostService:
         else:
             raise Unavailable("The wall's settings kept changing; try again.")
         if added.kind in ("stored", "exists"):
+            post = added.post
             if added.created:
                 self.metrics.posts_stored.inc()
-            post = added.post
-            return post, added.created, self.walls.author_key(wall, post["id"])
+                return post, True, self.walls.author_key(wall, post["id"])
+            # A repeat of a client_id (which every watcher sees in the post):
+            # its author key only to the client that wrote it.
+            author = self.walls.posts.author(wall, post["id"])
+            mine = author is not None and author[0] == who
+            return post, False, self.walls.author_key(wall, post["id"]) if mine else None
         if added.kind == protocol.CLOSED:
             raise Closed("This wall is closed: it takes no new posts.")
         if added.kind == protocol.REJECTED:

@@ -318,8 +318,12 @@ class WallService:
         return actor
 
     def actor_for(self, wall, token, address):
-        """The :class:`Actor` of a key, or None (a wrong key, counted per address)."""
-        self.limits.wrong_keys.check(address)
+        """The :class:`Actor` of a key, or None (a wrong key, counted per address).
+
+        A right key always works; past the limit of wrong ones, a wrong key
+        is answered ``rate_limited`` (guessing a 192-bit key is hopeless
+        anyway; the limit keeps a script from hammering the store).
+        """
         if self.admin_token and hmac.compare_digest(token.encode(), self.admin_token.encode()):
             return Actor("operator")
         digest = _hash(token)
@@ -493,6 +497,12 @@ class WallLimits:
         self.wrong_keys = ratelimit.fixed_window(
             storage, wrong_keys, "wrong-key", "Too many wrong keys; wait %d s."
         )
+
+
+def bearer(authorization):
+    """True if an ``Authorization`` header carries a Bearer token (other schemes,
+    such as a proxy's Basic, are not the wall's business)."""
+    return _bearer(authorization) is not None
 
 
 def _bearer(authorization):

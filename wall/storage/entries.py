@@ -123,6 +123,14 @@ _DEFAULT_LOG = EntryLog()
 
 
 def parse(wall, entry_id, fields, entries=_DEFAULT_LOG, state=None):
+    """See :func:`_parse`; anything it cannot read (of any shape) is skipped."""
+    try:
+        return _parse(wall, entry_id, fields, entries, state)
+    except Exception as exc:  # RecursionError, OverflowError...: one entry, not delivery
+        return _skip(entries, wall, entry_id, "unreadable (%s)" % type(exc).__name__)
+
+
+def _parse(wall, entry_id, fields, entries, state):
     """A post (the wire contract's dict), a :class:`Deletion`, a
     :class:`Change`, a :class:`SettingsChange`, or a :class:`Skipped`.
 

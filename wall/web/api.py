@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from .. import validation
 from ..domain import clients as clients_module
 from ..domain import get_clients, get_posts, get_walls
+from ..domain import walls as walls_module
 from ..errors import Forbidden, Invalid, NotFound, Unauthorized
 from ..realtime import get_realtime
 from ..storage import get_storage
@@ -25,6 +26,11 @@ def request_who():
     return clients_module.who(client_id=client_id, address=request.remote_addr)
 
 
+def has_bearer():
+    """The request carries ``Authorization: Bearer`` (a proxy's Basic does not count)."""
+    return walls_module.bearer(request.headers.get("Authorization"))
+
+
 def organizer(wall):
     """The organiser or operator calling, or raise 401/403/429."""
     return get_walls(current_app).authorize(
@@ -37,7 +43,7 @@ def readable(wall):
     grant cookie, or the organiser key)."""
     walls = get_walls(current_app)
     settings = walls.settings(wall)
-    actor = organizer(wall) if request.headers.get("Authorization") else None
+    actor = organizer(wall) if has_bearer() else None
     if not walls.may_read(settings, request.cookies, actor):
         raise Forbidden("This wall is private: unlock it with its passcode.")
     return settings
@@ -90,7 +96,7 @@ def read_settings(name):
     wall = validation.wall_name(name)
     walls = get_walls(current_app)
     settings = walls.settings(wall)
-    if request.headers.get("Authorization"):
+    if has_bearer():
         organizer(wall)
         return jsonify(settings.full())
     if not walls.may_read(settings, request.cookies):
@@ -191,7 +197,7 @@ def create_post(name):
     """Store a post, exactly as ``add to wall`` does: 201, or 200 on an idempotent repeat."""
     data = json_body("username and message")
     wall, username, message, client_id = validation.new_post({**data, "wall": name})
-    actor = organizer(wall) if request.headers.get("Authorization") else None
+    actor = organizer(wall) if has_bearer() else None
     post, created, author_key = get_posts(current_app).add(
         wall,
         username,
@@ -216,7 +222,7 @@ def delete_post(name, post_id):
     post_id = validation.post_id(post_id)
     walls = get_walls(current_app)
     author_key = request.headers.get("X-Author-Key")
-    if request.headers.get("Authorization"):
+    if has_bearer():
         actor = organizer(wall)
     else:
         who = request_who()

@@ -13,6 +13,11 @@ def iso_time(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + ".%03dZ" % (ms % 1000)
 
 
+def _cell(text):
+    # A cell a spreadsheet would run as a formula is written as text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def filename(wall, kind):
     return "wall-%s-%s.%s" % (wall, time.strftime("%Y%m%d-%H%M", time.gmtime()), kind)
 
@@ -28,8 +33,8 @@ def as_csv(posts):
             [
                 post["id"],
                 iso_time(post["ts"]),
-                post["username"],
-                post["message"],
+                _cell(post["username"]),
+                _cell(post["message"]),
                 post["status"],
                 "true" if post["pinned"] else "false",
             ]

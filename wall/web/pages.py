@@ -36,6 +36,8 @@ def identify():
 
 @bp.after_request
 def give_cookie(response):
+    if request.endpoint == "pages.qr_code":
+        return response  # an image a cache may keep: never a client's cookie
     if g.get("wall_client") is None:
         try:
             _, value = get_clients(current_app).mint(request.remote_addr)
@@ -120,7 +122,7 @@ def qr_code(name, kind):
         code.save(out, kind="png", scale=10, border=2)
         mimetype = "image/png"
     response = current_app.response_class(out.getvalue(), mimetype=mimetype)
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 
