@@ -51,7 +51,8 @@ export class WallSync {
    *     `wall updated`)
    *   onJoined(ack): optional, after each successful join ack is merged
    *   onRefused(ack): optional, the join was refused for good (a wrong key)
-   *   onEvent(event, data): optional, the wall's other server events
+   *   onOther(event, data): optional, the wall's other server events (and
+   *     post updated, post deleted after the feed has them)
    *   onAccepted(post): optional, a post reached the feed (or was there)
    *   onRemoved(id): optional, a post was deleted or hidden
    */
@@ -60,7 +61,6 @@ export class WallSync {
     this.onSettings = this.onJoined = this.onRefused = this.onOther = function () {};
     this.onAccepted = this.onRemoved = function () {};
     Object.assign(this, options);
-    if (options.onEvent) this.onOther = options.onEvent;
     // Newest id up to which the feed holds *every* post. Live posts only
     // move it once the join and its catch-up are complete (`synced`):
     // before that a gap may still be open below them, and resuming from

@@ -20,7 +20,7 @@
  */
 
 import { connect } from './connection.js';
-import { newClientId } from './post-text.js';
+import { newClientId, refusal } from './post-text.js';
 import { Status } from './status.js';
 import { Feed } from './feed.js';
 import { Composer } from './composer.js';
@@ -145,7 +145,7 @@ function start(root) {
     // Refused (e.g. invalid): say why next to the form, and give the text
     // back to edit when the box is free; otherwise it waits in the feed.
     onRejected: function (entry) {
-      composer.showError('Not posted: ' + entry.error);
+      composer.showError(refusal(entry.code, entry.error));
       if (entry.code === 'closed') composer.setClosed(true);
       if (composer.isEmpty()) {
         composer.edit(entry.username, entry.message);
