@@ -17,11 +17,12 @@ TRANSPORTS = pytest.mark.parametrize(
 
 
 @TRANSPORTS
-def test_an_approved_post_appears_in_a_second_browser(new_context, server, wall_name, query):
+def test_an_approved_post_appears_in_a_second_browser(new_context, start_server, wall_name, query):
+    server, other = start_server(), start_server()  # pages on two processes of one Redis
     key = create_wall(server, wall_name)
     change_settings(server, wall_name, key, moderation="approve")
     panel = ManagePage.open(new_context(), server, wall_name, key, query).wait_live()
-    author = WallPage.open(new_context(), server, wall_name, query).wait_live()
+    author = WallPage.open(new_context(), other, wall_name, query).wait_live()
     watcher = WallPage.open(new_context(), server, wall_name, query).wait_live()
     expect(author.page.locator("#wall-rules")).to_contain_text("once an organiser approves")
 
@@ -83,11 +84,12 @@ def test_hide_and_delete_leave_every_page_even_one_that_was_offline(
 
 
 @TRANSPORTS
-def test_a_pin_shows_first_on_every_page(new_context, server, wall_name, query):
+def test_a_pin_shows_first_on_every_page(new_context, start_server, wall_name, query):
+    server, other = start_server(), start_server()
     key = create_wall(server, wall_name)
     seed(server, wall_name, ["the old one"] + ["filler %02d" % i for i in range(55)])
     panel = ManagePage.open(new_context(), server, wall_name, key, query).wait_live()
-    watcher = WallPage.open(new_context(), server, wall_name, query).wait_live()
+    watcher = WallPage.open(new_context(), other, wall_name, query).wait_live()
     watcher.wait_for_count(50)
     panel.page.click("#older")  # the old post is behind "Load older"
     panel.pin("the old one")
