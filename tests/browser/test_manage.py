@@ -267,15 +267,18 @@ def test_new_creates_a_wall_and_its_link_opens_the_panel(new_context, console, s
     expect(again.locator("#create-error")).to_contain_text("already has an organiser")
 
 
+@pytest.mark.parametrize(
+    "query", ["", "?transport=polling", "?shared=0"], ids=["websocket", "polling", "own"]
+)
 def test_the_panel_stays_live_through_a_restart_and_refreshes_its_lists(
-    new_context, console, start_server, wall_name
+    new_context, console, start_server, wall_name, query
 ):
     console.allow(NETWORK_ERRORS)
     one = start_server()
     two = start_server()
     key = create_wall(one, wall_name)
     change_settings(one, wall_name, key, moderation="approve")
-    panel = ManagePage.open(new_context(), one, wall_name, key).wait_live()
+    panel = ManagePage.open(new_context(), one, wall_name, key, query).wait_live()
     requests.post(
         "%s/api/walls/%s/posts" % (two.url, wall_name),
         json={"username": "bo", "message": "before"},
@@ -297,3 +300,28 @@ def test_the_panel_stays_live_through_a_restart_and_refreshes_its_lists(
     panel.approve("before")
     panel.expect_queue(["while away"])
     panel.expect_feed(["before"])
+
+
+def test_a_held_post_approved_while_its_author_was_away(new_context, server, wall_name):
+    key = create_wall(server, wall_name)
+    change_settings(server, wall_name, key, moderation="approve")
+    context = new_context()
+    author = WallPage.open(context, server, wall_name).wait_live()
+    author.post("approved while I was away")
+    expect(author.page.locator(HELD)).to_have_count(1)
+    author.page.close()
+    [post] = requests.get(
+        "%s/api/walls/%s/queue" % (server.url, wall_name),
+        headers={"Authorization": "Bearer " + key},
+        timeout=5,
+    ).json()["posts"]
+    requests.post(
+        "%s/api/walls/%s/posts/%s/approve" % (server.url, wall_name, post["id"]),
+        headers={"Authorization": "Bearer " + key},
+        timeout=5,
+    ).raise_for_status()
+    back = WallPage.open(context, server, wall_name).wait_live()
+    back.wait_for_message("approved while I was away")
+    expect(back.page.locator(HELD)).to_have_count(0)
+    # Still the author's, within its 15 minutes: Delete is there.
+    expect(back.page.locator(POSTS + " button[data-action=delete]")).to_have_count(1)
