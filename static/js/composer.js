@@ -5,6 +5,9 @@
  * trimming, post-text.js), and the form never hands on a post the server
  * would refuse for its size. Enter posts, Shift+Enter starts a new line,
  * and Enter that confirms an input method's composition does neither.
+ *
+ * On a closed wall the form says so and takes nothing; a post that must
+ * wait (slow mode, the rate limit) is counted down beside it.
  */
 
 import * as text from './post-text.js';
@@ -27,7 +30,8 @@ function save(key, value) {
 
 export class Composer {
   /**
-   * @param {object} els  form, username, message, counter, error, submit
+   * @param {object} els  form, username, message, counter, error, submit;
+   *   closed: the line shown while the wall is closed; notice: a status line
    * @param {object} limits  message, username: maximum code points
    * @param {function} onSubmit  (username, message), both normalised
    */
@@ -35,6 +39,8 @@ export class Composer {
     this.els = els;
     this.limits = limits;
     this.onSubmit = onSubmit;
+    this.closed = false;
+    this.waitTimer = null;
 
     const saved = load(USERNAME_KEY);
     if (saved && !els.username.value) els.username.value = saved;
@@ -64,10 +70,41 @@ export class Composer {
     this.els.counter.classList.toggle('over-limit', over);
     this.els.message.classList.toggle('over-limit', over);
     this.els.message.setAttribute('aria-invalid', over ? 'true' : 'false');
-    this.els.submit.disabled = over || n === 0;
+    this.els.submit.disabled = over || n === 0 || this.closed;
+  }
+
+  /** The wall is closed (or open again): the form says so and is disabled. */
+  setClosed(closed) {
+    if (closed === this.closed) return;
+    this.closed = closed;
+    this.els.username.disabled = closed;
+    this.els.message.disabled = closed;
+    if (this.els.closed) this.els.closed.hidden = !closed;
+    this.update();
+  }
+
+  /**
+   * A post waits until `until` (epoch ms): say so, counting down, e.g.
+   * "Slow mode: your post goes out in 12 s."
+   */
+  showWait(prefix, until) {
+    clearInterval(this.waitTimer);
+    const tick = () => {
+      const seconds = Math.ceil((until - Date.now()) / 1000);
+      if (seconds <= 0) {
+        clearInterval(this.waitTimer);
+        this.waitTimer = null;
+        this.els.notice.textContent = '';
+        return;
+      }
+      this.els.notice.textContent = prefix + ' your post goes out in ' + seconds + ' s.';
+    };
+    tick();
+    this.waitTimer = setInterval(tick, 1000);
   }
 
   submit() {
+    if (this.closed) return;
     const username = text.normalize(this.els.username.value);
     const message = text.normalize(this.els.message.value);
     if (!username) {

@@ -7,7 +7,8 @@
  * that talk to it with plain messages:
  *
  *   client -> hub
- *     {type: 'join', id, wall, after?}  join a wall (again); replied with the ack
+ *     {type: 'join', id, wall, after?, key?}  join a wall (again), as its
+ *                                       organiser with `key`; replied with the ack
  *     {type: 'leave', wall}             the client stops showing that wall
  *     {type: 'emit', id, event, data, timeout}  a relayed event ('add to wall')
  *     {type: 'retry'}                   reconnect now instead of waiting
@@ -27,6 +28,14 @@
  * the wall is harmless: the server answers with the posts and no live post
  * is lost, because the socket never left the room.
  *
+ * Organisers: the server makes the socket an organiser of a wall when it
+ * joins with the wall's key, and an ordinary watcher again when it re-joins
+ * without. One socket serves every tab, so the hub keeps each client's key
+ * and joins with one whenever any client of that wall holds one (a wall
+ * tab's re-join must not demote the panel's socket). `post pending` goes
+ * only to the clients that joined with a key; a borrowed key the server
+ * refuses is dropped and the join sent again without it.
+ *
  * Socket.IO's own reconnection is off: the hub retries itself with a short
  * jittered backoff, so that it knows (and can tell the tabs) when the next
  * attempt is due.
@@ -42,6 +51,8 @@ const JOIN_TIMEOUT_MS = 10000;
 const LEAVE_TIMEOUT_MS = 10000;
 // Client events a tab may send through the hub besides join and leave.
 const RELAYED = new Set(['add to wall']);
+// Server events only organisers' clients receive (they joined with a key).
+const ORGANIZER_ONLY = new Set(['post pending']);
 const TRANSPORT_NAMES = { websocket: 'websocket', polling: 'polling', webtransport: 'webtransport' };
 
 export class Hub {
@@ -123,7 +134,7 @@ export class Hub {
 
   /** Register a client; `send(message)` delivers a message to it. */
   addClient(send) {
-    const client = { send: send, walls: new Set() };
+    const client = { send: send, walls: new Set(), keys: new Map() };
     this.clients.add(client);
     client.send(Object.assign({ type: 'state' }, this.state));
     return client;
@@ -162,6 +173,11 @@ export class Hub {
 
   join(client, msg) {
     const wall = String(msg.wall);
+    if (typeof msg.key === 'string' && msg.key) {
+      client.keys.set(wall, msg.key);
+    } else {
+      client.keys.delete(wall);
+    }
     // Watching starts now, before the ack: if this socket is already on
     // the wall, live posts flow to the client at once and overlap the
     // ack at worst (the client merges by id), so none is missed.
@@ -176,7 +192,21 @@ export class Hub {
         client.send({ type: 'reply', id: msg.id, error: 'offline' });
         return null;
       }
-      return this.ack('join', payload, JOIN_TIMEOUT_MS).then(
+      // Decided in turn, not before: a key may have come or gone meanwhile.
+      const key = this.keyFor(client, wall);
+      if (key) payload.key = key;
+      return this.ack('join', payload, JOIN_TIMEOUT_MS).then((result) => {
+        const borrowed = key && !client.keys.has(wall);
+        if (borrowed && result && result.ok === false && result.error === 'forbidden') {
+          // Another client's key, refused: drop it, join as a watcher.
+          for (const other of this.clients) {
+            if (other.keys.get(wall) === key) other.keys.delete(wall);
+          }
+          delete payload.key;
+          return this.ack('join', payload, JOIN_TIMEOUT_MS);
+        }
+        return result;
+      }).then(
         (result) => {
           if (result && result.ok) this.joined.add(wall);
           client.send({ type: 'reply', id: msg.id, result: result });
@@ -188,8 +218,19 @@ export class Hub {
     });
   }
 
+  // The key to join `wall` with: the client's own, else any other client's
+  // of that wall (null: none).
+  keyFor(client, wall) {
+    if (client.keys.has(wall)) return client.keys.get(wall);
+    for (const other of this.watchers.get(wall) || []) {
+      if (other.keys.has(wall)) return other.keys.get(wall);
+    }
+    return null;
+  }
+
   unwatch(client, wall) {
     client.walls.delete(wall);
+    client.keys.delete(wall);
     const clients = this.watchers.get(wall);
     if (!clients) return;
     clients.delete(client);
@@ -227,7 +268,9 @@ export class Hub {
     const wall = data && typeof data === 'object' && typeof data.wall === 'string' ? data.wall : null;
     const targets = wall === null ? this.clients : this.watchers.get(wall);
     if (!targets) return;
+    const organizersOnly = ORGANIZER_ONLY.has(event);
     for (const client of Array.from(targets)) {
+      if (organizersOnly && !client.keys.has(wall)) continue;
       client.send({ type: 'event', event: event, data: data });
     }
   }

@@ -310,10 +310,14 @@ class Connection {
     });
   }
 
-  /** Join (or re-join) a wall; resolves with the server's ack. */
-  join(wall, after) {
+  /**
+   * Join (or re-join) a wall, as its organiser with `key`; resolves with
+   * the server's ack.
+   */
+  join(wall, after, key) {
     const msg = { type: 'join', wall: wall };
     if (after) msg.after = after;
+    if (key) msg.key = key;
     return this.request(msg, 10000);
   }
 

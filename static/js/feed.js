@@ -7,12 +7,18 @@
  * catch-up brings it back. A post of ours replaces its "sending…" item in
  * place, matched by client_id.
  *
+ * Pinned posts stand first, marked; a post of ours that waits for an
+ * organiser's approval shows as "waiting for approval" where it belongs.
+ * The page may add buttons to a post (`decorate`); their clicks come back
+ * through `onPostAction(action, id)`.
+ *
  * User text reaches the DOM only through textContent; each name and message
  * is its own bidi-isolated, dir="auto" element, so right-to-left or
  * control-laden text cannot reorder anything around it.
  */
 
 import * as ids from './post-ids.js';
+import { compareFeed } from './feed-order.js';
 
 const TIME_REFRESH_MS = 30000;
 const HIGHLIGHT_MS = 2500;
@@ -72,20 +78,30 @@ export class Feed {
    *   list: the <ol> of the feed
    *   empty: the element shown when the wall has no posts
    *   onAction(action, clientId): 'edit' | 'retry' | 'discard' on a failed post
+   *   decorate(post): optional, an element of buttons for a post, or null
+   *   onPostAction(action, id, button): optional, a click on such a button
    */
   constructor(options) {
     this.list = options.list;
     this.empty = options.empty;
     this.onAction = options.onAction;
+    this.decorate = options.decorate || null;
+    this.onPostAction = options.onPostAction || function () {};
     this.posts = new Map(); // id -> <li>
+    this.data = new Map(); // id -> the post as last shown
     this.pending = new Map(); // client_id -> <li>
     this.deleted = new Set(); // ids deleted during this visit
     this.loaded = false;
 
     this.list.addEventListener('click', (event) => {
       const target = event.target.closest('button[data-action]');
-      const li = target && target.closest('li.pending');
-      if (li) this.onAction(target.dataset.action, li.dataset.clientId);
+      const li = target && target.closest('li');
+      if (!li) return;
+      if (li.classList.contains('pending')) {
+        this.onAction(target.dataset.action, li.dataset.clientId);
+      } else if (li.dataset.id) {
+        this.onPostAction(target.dataset.action, li.dataset.id, target);
+      }
     });
     setInterval(() => this.refreshTimes(), TIME_REFRESH_MS);
     // Timers are throttled in background tabs; catch up when seen again.
@@ -97,17 +113,29 @@ export class Feed {
   // --------------------------------------------------------------- posts
 
   /**
-   * Show a post unless it is shown already or was deleted. Returns true
-   * if it is new here.
+   * Show a post unless it was deleted; one shown already is brought up to
+   * date (pinned, approved). Returns true if it is new here.
    *
-   * @param {object} options  arrived: highlight it as a new arrival
+   * @param {object} options  arrived: highlight it as a new arrival;
+   *   revive: the server says it is on the wall now (live, or a re-join's
+   *   ack), even if it was deleted or hidden earlier in this visit (a
+   *   restored post)
    */
   merge(post, options) {
     if (!post || typeof post !== 'object' || !ids.isId(post.id)) return false;
+    if (post.status === 'hidden') {
+      this.remove(post.id);
+      return false;
+    }
+    if (options && options.revive) this.deleted.delete(post.id);
     if (this.deleted.has(post.id)) return false;
     const mine = typeof post.client_id === 'string' ? this.pending.get(post.client_id) : null;
     if (this.posts.has(post.id)) {
       if (mine) this.dropPending(post.client_id);
+      const shown = this.data.get(post.id);
+      if (shown.status !== post.status || Boolean(shown.pinned) !== Boolean(post.pinned)) {
+        this.show(this.posts.get(post.id), post);
+      }
       return false;
     }
     let li;
@@ -115,35 +143,64 @@ export class Feed {
       // Our "sending…" item becomes the post, where it stands.
       li = mine;
       this.pending.delete(post.client_id);
-      li.className = 'post';
       delete li.dataset.clientId;
     } else {
       li = element('li', 'post');
     }
-    li.dataset.id = post.id;
-    const date = postTime(post);
-    const time = element('time', 'post-time', relativeTime(date, Date.now()));
-    time.dateTime = date.toISOString();
-    time.title = exactTime(date);
-    fill(li, post.username, post.message, time);
     this.posts.set(post.id, li);
-    this.place(li, post.id);
+    this.show(li, post);
     if (options && options.arrived) this.highlight(li);
     this.updateEmpty();
     return true;
   }
 
-  // Put a post's <li> in id order, below the outbox items.
-  place(li, id) {
+  // Fill a post's <li> from the post, and put it in its place.
+  show(li, post) {
+    this.data.set(post.id, post);
+    const pinned = Boolean(post.pinned);
+    const held = post.status === 'pending';
+    li.className = 'post' + (pinned ? ' pinned' : '') + (held ? ' held' : '');
+    li.dataset.id = post.id;
+    if (pinned) {
+      li.dataset.pinned = '1';
+    } else {
+      delete li.dataset.pinned;
+    }
+    const date = postTime(post);
+    const time = element('time', 'post-time', relativeTime(date, Date.now()));
+    time.dateTime = date.toISOString();
+    time.title = exactTime(date);
+    let side = time;
+    if (pinned || held) {
+      side = element('span', 'post-side');
+      if (pinned) side.append(element('span', 'post-badge', 'Pinned'), ' ');
+      if (held) side.append(element('span', 'post-state', 'waiting for approval'), ' ');
+      side.append(time);
+    }
+    fill(li, post.username, post.message, side);
+    const extra = this.decorate ? this.decorate(post) : null;
+    if (extra) li.append(extra);
+    this.place(li);
+  }
+
+  /** Show a post again as it is (its buttons may have changed). */
+  refresh(id) {
+    const li = this.posts.get(id);
+    if (li) this.show(li, this.data.get(id));
+  }
+
+  // Put a post's <li> in its place (compareFeed), below the outbox items.
+  place(li) {
+    const me = li.dataset;
     const last = this.list.lastElementChild;
     if (last && last !== li && !last.classList.contains('pending')
-        && ids.compare(last.dataset.id, id) > 0) {
+        && compareFeed(last.dataset, me) < 0) {
       this.list.append(li); // the usual case when paging back
       return;
     }
     let before = this.list.firstElementChild;
     while (before && (before === li || before.classList.contains('pending')
-           || ids.compare(before.dataset.id, id) > 0)) {
+           || compareFeed(before.dataset, me) < 0)) {
       before = before.nextElementSibling;
     }
     if (li.nextElementSibling !== before || li.parentNode !== this.list) {
@@ -157,6 +214,7 @@ export class Feed {
     const li = this.posts.get(id);
     if (li) {
       this.posts.delete(id);
+      this.data.delete(id);
       li.remove();
       this.updateEmpty();
     }
@@ -166,13 +224,14 @@ export class Feed {
   reset() {
     this.posts.forEach((li) => li.remove());
     this.posts.clear();
+    this.data.clear();
   }
 
-  /** The newest post shown, or null. */
+  /** The newest post on the wall (visible) shown, or null. */
   newestId() {
     let newest = null;
-    this.posts.forEach((li, id) => {
-      newest = ids.newer(newest, id);
+    this.data.forEach((post, id) => {
+      if (post.status !== 'pending') newest = ids.newer(newest, id);
     });
     return newest;
   }

@@ -91,7 +91,9 @@ export class Outbox {
    *   conn: the connection (connection.js)
    *   tabId: this page's id, for leases
    *   onChange(entry): an entry was added or changed
-   *   onSent(post): the server stored an entry sent from this page
+   *   onSent(post, authorKey): the server stored an entry sent from this page
+   *   onWait(entry, result): optional, an entry sent from this page must wait
+   *     (rate_limited: the wall's slow mode or the rate limit)
    *   onRemove(clientId, elsewhere): an entry is gone (elsewhere: by another tab)
    *   onRejected(entry): the server refused an entry this page sent
    */
@@ -103,6 +105,7 @@ export class Outbox {
     this.onSent = options.onSent;
     this.onRemove = options.onRemove;
     this.onRejected = options.onRejected;
+    this.onWait = options.onWait || function () {};
     this.store = new EntryStore();
     this.live = false;
     this.sending = null; // client_id in flight from this tab
@@ -226,7 +229,7 @@ export class Outbox {
   onAnswer(clientId, result) {
     if (isStored(result)) {
       // The page merges the post (replacing the "sending…" item) first.
-      this.onSent(result.post);
+      this.onSent(result.post, result.author_key);
       this.settle(result.post);
       return;
     }
@@ -236,6 +239,7 @@ export class Outbox {
     this.store.put(entry);
     this.onChange(entry);
     if (entry.state === 'failed' && entry.tab === this.tabId) this.onRejected(entry);
+    if (result && result.error === 'rate_limited') this.onWait(entry, result);
   }
 
   // Offline: the next 'live' pumps again; a timeout waits a moment.

@@ -48,3 +48,13 @@ export function timeOf(id) {
   const m = typeof id === 'string' ? ID_RE.exec(id) : null;
   return m ? Number(m[1]) : NaN;
 }
+
+// The id just before `id` (for an exclusive `after=` that includes `id`),
+// or null when `id` is not an id or is the first there can be.
+export function justBefore(id) {
+  const p = parse(id);
+  if (p === null) return null;
+  if (p[1] > 0n) return p[0] + '-' + (p[1] - 1n);
+  if (p[0] > 0n) return (p[0] - 1n) + '-18446744073709551615';
+  return null;
+}

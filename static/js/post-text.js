@@ -37,3 +37,16 @@ export function wallName(text) {
   const name = String(text == null ? '' : text).trim().toLowerCase();
   return /^[a-z0-9-]{1,40}$/.test(name) ? name : null;
 }
+
+// What to tell the author of a post the server refused, by its error code.
+const REFUSALS = {
+  banned: 'you are banned from posting on this wall.',
+  closed: 'this wall is closed: it takes no posts.',
+  rejected: 'it contains a word this wall does not allow.',
+};
+
+export function refusal(code, message) {
+  const why = REFUSALS[code];
+  if (why) return 'Not posted: ' + why;
+  return 'Not posted: ' + (message || 'the server refused it.');
+}

@@ -9,9 +9,17 @@
  * the server makes it re-join the same way; `post deleted` (and the
  * `deleted` list of a re-join or catch-up page) takes a post out for good;
  * "Load older" pages back with `?before=`.
+ *
+ * Moderation reaches the feed the same ways: `post updated` replaces a post
+ * (pinned, unpinned; for organisers also approved or hidden), every join
+ * ack brings the wall's `pinned` posts and `settings` as they are now, and
+ * `wall updated` brings new settings. A post the server says is on the wall
+ * (live, or in a re-join's ack) shows even if it was hidden earlier in this
+ * visit: it was restored. With `key` the page joins as the wall's organiser.
  */
 
 import * as ids from './post-ids.js';
+import { updateAction } from './feed-order.js';
 
 const OLDER_PAGE = 50;
 const CATCH_UP_PAGE = 200;
@@ -38,8 +46,20 @@ export class WallSync {
    *   wall, conn, feed, outbox, announcer
    *   onOnline(count)
    *   older: the "Load older" button; olderError: where its failures show
+   *   key: optional, the organiser key to join with
+   *   onSettings(settings): optional, the wall's public settings (each ack,
+   *     `wall updated`)
+   *   onJoined(ack): optional, after each successful join ack is merged
+   *   onRefused(ack): optional, the join was refused for good (a wrong key)
+   *   onOther(event, data): optional, the wall's other server events (and
+   *     post updated, post deleted after the feed has them)
+   *   onAccepted(post): optional, a post reached the feed (or was there)
+   *   onRemoved(id): optional, a post was deleted or hidden
    */
   constructor(options) {
+    this.key = null;
+    this.onSettings = this.onJoined = this.onRefused = this.onOther = function () {};
+    this.onAccepted = this.onRemoved = function () {};
     Object.assign(this, options);
     // Newest id up to which the feed holds *every* post. Live posts only
     // move it once the join and its catch-up are complete (`synced`):
@@ -72,9 +92,11 @@ export class WallSync {
     if (!post || typeof post !== 'object') return false;
     if (post.wall !== undefined && post.wall !== this.wall) return false;
     const mine = how === 'mine' || this.outbox.has(post.client_id);
-    const added = this.feed.merge(post, { arrived: how !== 'history' });
+    const revive = how === 'live' || how === 'rejoin';
+    const added = this.feed.merge(post, { arrived: how !== 'history', revive: revive });
     this.outbox.settle(post);
-    if (added && !mine && (how === 'live' || how === 'catch-up')) this.announcer.announce(post);
+    this.onAccepted(post);
+    if (added && !mine && how !== 'history') this.announcer.announce(post);
     return added;
   }
 
@@ -107,7 +129,19 @@ export class WallSync {
       // The server may have skipped posts to us: fetch from where we are.
       if (this.session !== null) this.rejoin();
     } else if (event === 'post deleted') {
-      this.feed.remove(data.id);
+      this.remove(data.id);
+      this.onOther(event, data);
+    } else if (event === 'post updated') {
+      if (data.post && updateAction(data.post) === 'show') {
+        this.accept(data.post, 'live');
+      } else if (data.post) {
+        this.remove(data.post.id);
+      }
+      this.onOther(event, data);
+    } else if (event === 'wall updated') {
+      if (data.settings) this.onSettings(data.settings);
+    } else {
+      this.onOther(event, data);
     }
   }
 
@@ -125,8 +159,12 @@ export class WallSync {
         if (gen === this.generation) this.join(gen, failures + 1);
       }, wait);
     };
-    this.conn.join(this.wall, after).then((ack) => {
+    this.conn.join(this.wall, after, this.key).then((ack) => {
       if (gen !== this.generation) return;
+      if (ack && ack.ok === false && (ack.error === 'forbidden' || ack.error === 'invalid')) {
+        this.onRefused(ack);
+        return;
+      }
       if (!ack || !ack.ok) {
         retry(ack && Number(ack.retry_after));
         return;
@@ -138,8 +176,10 @@ export class WallSync {
       }
       this.dropDeleted(ack.deleted);
       const posts = Array.isArray(ack.posts) ? ack.posts : [];
-      const how = this.fresh ? 'history' : 'catch-up';
+      const how = this.fresh ? 'history' : 'rejoin';
       posts.forEach((post) => this.accept(post, how));
+      if (Array.isArray(ack.pinned)) this.showPinned(ack.pinned, how);
+      if (ack.settings) this.onSettings(ack.settings);
       if (after === null && this.oldestId === null) {
         this.oldestId = posts.length ? posts[0].id : null;
         this.hasOlder = Boolean(ack.more) && posts.length > 0;
@@ -147,6 +187,7 @@ export class WallSync {
       }
       this.fresh = false;
       this.feed.setLoaded();
+      this.onJoined(ack);
       if (after !== null && ack.more) {
         const last = posts.length ? posts[posts.length - 1].id : after;
         this.catchUp(gen, last);
@@ -193,10 +234,29 @@ export class WallSync {
     }
   }
 
+  // The wall's pinned posts as they are now: these show (first), and any
+  // other shown as pinned was unpinned meanwhile.
+  showPinned(pinned, how) {
+    const now = new Set();
+    pinned.forEach((post) => {
+      if (!post || !ids.isId(post.id)) return;
+      now.add(post.id);
+      this.accept(Object.assign({}, post, { pinned: true }), how);
+    });
+    this.feed.data.forEach((post, id) => {
+      if (post.pinned && !now.has(id)) this.feed.merge(Object.assign({}, post, { pinned: false }));
+    });
+  }
+
   // Posts deleted while we were away (listed by a join with `after` and
   // by catch-up pages).
   dropDeleted(list) {
-    if (Array.isArray(list)) list.forEach((id) => this.feed.remove(id));
+    if (Array.isArray(list)) list.forEach((id) => this.remove(id));
+  }
+
+  remove(id) {
+    this.feed.remove(id);
+    this.onRemoved(id);
   }
 
   markSynced() {

@@ -6,6 +6,8 @@
  *   feed.js          posts on screen; announcer.js tells screen readers
  *   outbox.js        posts not yet acknowledged, kept across reloads
  *   composer.js      the post form; status.js the header; switcher.js walls
+ *   mine.js          one's own posts: author keys (own-posts.js: Delete) and
+ *                    posts waiting for approval, kept across reloads
  *
  * Configuration comes only from data- attributes on #wall (no inline script,
  * so a Content-Security-Policy of default-src 'self' holds). Query
@@ -18,7 +20,7 @@
  */
 
 import { connect } from './connection.js';
-import { newClientId } from './post-text.js';
+import { newClientId, refusal } from './post-text.js';
 import { Status } from './status.js';
 import { Feed } from './feed.js';
 import { Composer } from './composer.js';
@@ -26,6 +28,8 @@ import { Outbox } from './outbox.js';
 import { WallSync } from './sync.js';
 import { Announcer } from './announcer.js';
 import { Switcher } from './switcher.js';
+import { MyPosts } from './mine.js';
+import { OwnPosts } from './own-posts.js';
 
 function $(id) {
   return document.getElementById(id);
@@ -66,9 +70,19 @@ function start(root) {
     status.show(state);
   });
 
+  const mine = new MyPosts(wall, function (id) {
+    feed.refresh(id); // Delete is no longer offered
+  });
+  let own = null;
   const feed = new Feed({
     list: $('feed'),
     empty: $('empty'),
+    decorate: function (post) {
+      return own.decorate(post);
+    },
+    onPostAction: function (action, id, button) {
+      own.act(action, id, button);
+    },
     onAction: function (action, clientId) {
       const entry = outbox.get(clientId);
       if (!entry) return;
@@ -83,12 +97,24 @@ function start(root) {
     },
   });
 
+  own = new OwnPosts({
+    wall: wall,
+    mine: mine,
+    feed: feed,
+    remove: function (id) {
+      feed.remove(id);
+    },
+  });
+  let settings = {};
+
   const composer = new Composer({
     form: $('post-form'),
     username: $('username'),
     message: $('message'),
     counter: $('counter'),
     error: $('form-error'),
+    closed: $('closed'),
+    notice: $('form-notice'),
     submit: $('post-form').querySelector('[type="submit"]'),
   }, {
     message: limit(config.maxMessage, 1000),
@@ -107,13 +133,20 @@ function start(root) {
     onRemove: function (clientId, elsewhere) {
       feed.removePending(clientId, elsewhere);
     },
-    onSent: function (post) {
+    onSent: function (post, authorKey) {
+      mine.remember(post, authorKey);
       sync.accept(post, 'mine');
+    },
+    onWait: function (entry) {
+      const slow = Number(settings.slow_mode_s) > 0;
+      composer.showWait(slow ? 'Slow mode (one post every ' + settings.slow_mode_s + ' s):'
+        : 'Too many posts at once:', entry.retry_at);
     },
     // Refused (e.g. invalid): say why next to the form, and give the text
     // back to edit when the box is free; otherwise it waits in the feed.
     onRejected: function (entry) {
-      composer.showError('Not posted: ' + entry.error);
+      composer.showError(refusal(entry.code, entry.error));
+      if (entry.code === 'closed') composer.setClosed(true);
       if (composer.isEmpty()) {
         composer.edit(entry.username, entry.message);
         outbox.discard(entry.client_id);
@@ -132,7 +165,28 @@ function start(root) {
     },
     older: $('older'),
     olderError: $('older-error'),
+    onSettings: function (next) {
+      settings = next;
+      showSettings(next, composer);
+    },
+    onAccepted: function (post) {
+      mine.visible(post);
+    },
+    onRemoved: function (id) {
+      mine.forget(id);
+    },
+    onJoined: function () {
+      if (checked) return;
+      // After a reload: what became of our posts that were waiting?
+      checked = true;
+      mine.check(sync.postsUrl, function (post) {
+        sync.accept(post, 'history');
+      }, function (id) {
+        sync.remove(id);
+      });
+    },
   });
+  let checked = false;
 
   new Switcher({
     details: $('switcher'),
@@ -143,11 +197,32 @@ function start(root) {
     status: $('wall-list-status'),
   }, wall);
 
-  // Posts left unsent by an earlier visit (or another tab) show at once.
+  // Posts left unsent by an earlier visit (or another tab) show at once,
+  // and so do ours that wait for an organiser's approval.
   outbox.list().forEach(function (entry) {
     feed.showPending(entry);
   });
+  mine.held().forEach(function (post) {
+    feed.merge(post);
+  });
   status.show(conn.state);
+}
+
+// The wall's title, description and rules, from its public settings.
+function showSettings(settings, composer) {
+  const title = $('wall-title');
+  const description = $('wall-description');
+  title.textContent = settings.title || '';
+  title.hidden = !settings.title;
+  description.textContent = settings.description || '';
+  description.hidden = !settings.description;
+  const rules = [];
+  if (settings.moderation === 'approve') rules.push('Posts appear once an organiser approves them.');
+  if (Number(settings.slow_mode_s) > 0) {
+    rules.push('Slow mode: one post every ' + settings.slow_mode_s + ' s.');
+  }
+  $('wall-rules').textContent = rules.join(' ');
+  composer.setClosed(settings.moderation === 'closed');
 }
 
 const root = document.getElementById('wall');

@@ -274,3 +274,65 @@ test('worker names: the transport and the static version', () => {
   assert.match(workerName(plain, 'polling'), /^wall polling [0-9a-f]{8}$/);
   assert.notEqual(workerName(plain, 'polling'), workerName(new URL(plain.href + '&x=1'), 'polling'));
 });
+
+test('organisers: a join carries the key, and a watcher tab re-joins with it too', async (t) => {
+  const { hub, socket } = makeHub(t);
+  const panel = client(hub);
+  const page = client(hub);
+  socket.up();
+  hub.receive(panel.c, { type: 'join', id: 1, wall: 'ev', key: 'wk_secret' });
+  await settle();
+  const first = socket.take('join');
+  assert.deepEqual(first.data, { wall: 'ev', key: 'wk_secret' });
+  first.ack(null, { ok: true, posts: [] });
+  await settle();
+  // The wall tab of the same browser joins without a key: the one socket
+  // must stay the organiser's, so the hub lends it the panel's key.
+  hub.receive(page.c, { type: 'join', id: 2, wall: 'ev', after: '3-0' });
+  await settle();
+  const second = socket.take('join');
+  assert.deepEqual(second.data, { wall: 'ev', after: '3-0', key: 'wk_secret' });
+  second.ack(null, { ok: true, posts: [] });
+  await settle();
+  assert.deepEqual(page.last(), { type: 'reply', id: 2, result: { ok: true, posts: [] } });
+
+  // post pending: only to the client that holds the key; others to both.
+  socket.server('post pending', { wall: 'ev', post: { id: '9-0' } });
+  assert.equal(panel.last().event, 'post pending');
+  assert.equal(page.inbox.some((m) => m.event === 'post pending'), false);
+  socket.server('post updated', { wall: 'ev', post: { id: '9-0' } });
+  assert.equal(panel.last().event, 'post updated');
+  assert.equal(page.last().event, 'post updated');
+
+  // The panel goes: later joins are plain again.
+  hub.receive(panel.c, { type: 'leave', wall: 'ev' });
+  hub.receive(page.c, { type: 'join', id: 3, wall: 'ev' });
+  await settle();
+  assert.deepEqual(socket.take('join').data, { wall: 'ev' });
+});
+
+test('organisers: a borrowed key the server refuses is dropped, the join goes again', async (t) => {
+  const { hub, socket } = makeHub(t);
+  const panel = client(hub);
+  const page = client(hub);
+  socket.up();
+  hub.receive(panel.c, { type: 'join', id: 1, wall: 'ev', key: 'wk_revoked' });
+  hub.receive(page.c, { type: 'join', id: 2, wall: 'ev' });
+  await settle();
+  socket.take('join').ack(null, { ok: false, error: 'forbidden' });
+  await settle();
+  // The panel's own key: its refusal is the panel's to see.
+  assert.deepEqual(panel.last(), { type: 'reply', id: 1, result: { ok: false, error: 'forbidden' } });
+  await settle();
+  const borrowed = socket.take('join');
+  assert.deepEqual(borrowed.data, { wall: 'ev', key: 'wk_revoked' });
+  borrowed.ack(null, { ok: false, error: 'forbidden' });
+  await settle();
+  const plain = socket.take('join');
+  assert.deepEqual(plain.data, { wall: 'ev' });
+  plain.ack(null, { ok: true, posts: [] });
+  await settle();
+  assert.deepEqual(page.last(), { type: 'reply', id: 2, result: { ok: true, posts: [] } });
+  socket.server('post pending', { wall: 'ev', post: { id: '9-0' } });
+  assert.equal(page.inbox.some((m) => m.event === 'post pending'), false);
+});

@@ -6,6 +6,9 @@ from playwright.sync_api import expect
 # Posts the server has stored; outbox items ("sending…") have .pending.
 POSTS = "#feed li.post:not(.pending)"
 PENDING = "#feed li.post.pending"
+# Posts of ours that wait for an organiser's approval, and pinned posts.
+HELD = "#feed li.post.held"
+PINNED = "#feed li.post.pinned"
 
 # What Chromium logs by itself when a page's own connection to a stopped or
 # blocked server fails; tests that do that on purpose allow these.
@@ -63,6 +66,17 @@ class WallPage:
             """els => els.map(e => [e.dataset.clientId,
                 e.querySelector('.post-state').textContent,
                 e.querySelector('.message').textContent])""",
+        )
+
+    def held(self):
+        """Our posts waiting for approval: their messages, top first."""
+        return self.page.eval_on_selector_all(
+            HELD + " .message", "els => els.map(e => e.textContent)"
+        )
+
+    def pinned(self):
+        return self.page.eval_on_selector_all(
+            PINNED + " .message", "els => els.map(e => e.textContent)"
         )
 
     def count(self, message):
