@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from wall import storage
+from wall.storage import keys
 from wall.storage.entries import id_key
 from wall.storage.posts import PostStore
 
@@ -177,4 +178,35 @@ def test_trim_marks_follow_retention(redis_url, rdb):
     mark = store.trim_marks(["w"])["w"]
     oldest = rdb.xrange("wall:posts:w", count=1)[0][0]
     assert mark == oldest
+    client.close()
+
+
+def test_a_stream_from_before_the_ids_list_is_listed_and_trimmed(redis_url, rdb):
+    # streams written before the ids list existed: their posts count too
+    for i in range(300):
+        rdb.xadd(keys.posts("w"), {"u": "ann", "m": "old%d" % i})
+    rdb.xadd(keys.posts("w"), {"d": "1-1"})  # not a post
+    client = storage.connect(redis_url)
+    store = PostStore(client, history=50)
+    add(store, 1, prefix="new")
+    assert rdb.llen(keys.post_ids("w")) == 50
+    messages = [p["message"] for p in store.latest("w", 200).posts]
+    assert messages[-1] == "new0" and len(messages) == 50
+    assert messages[0] == "old251"
+    client.close()
+
+
+def test_a_lowered_history_drops_thousands_at_once(redis_url, rdb):
+    client = storage.connect(redis_url)
+    big = PostStore(client, history=20000)
+    pipe = rdb.pipeline()
+    for i in range(9000):
+        pipe.xadd(keys.posts("w"), {"u": "ann", "m": "m%d" % i})
+    pipe.execute()
+    add(big, 1, prefix="x")  # lists the 9,000 posts
+    assert rdb.llen(keys.post_ids("w")) == 9001
+    small = PostStore(client, history=100)
+    add(small, 1, prefix="y")
+    assert rdb.llen(keys.post_ids("w")) == 100
+    assert small.latest("w", 1).posts[0]["message"] == "y0"
     client.close()

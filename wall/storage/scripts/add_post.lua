@@ -49,14 +49,16 @@ if ARGV[11] == '1' then
   fields[#fields + 1] = 's'
   fields[#fields + 1] = 'p'
 end
+list_posts(KEYS[1], KEYS[5])
 local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
 local ms = tonumber(string.match(id, '^%d+'))
-redis.call('RPUSH', KEYS[5], id)
-retain(KEYS[1], KEYS[5], KEYS[3], ARGV[6], tonumber(ARGV[4]),
-       {KEYS[9], KEYS[11], KEYS[10], KEYS[12], KEYS[13], KEYS[14]})
+-- the client_id first: whatever fails after this, a retry finds the post
 if cid ~= '' then
   redis.call('SET', KEYS[2], id, 'EX', ARGV[5])
 end
+redis.call('RPUSH', KEYS[5], id)
+retain(KEYS[1], KEYS[5], KEYS[3], ARGV[6], tonumber(ARGV[4]),
+       {KEYS[9], KEYS[11], KEYS[10], KEYS[12], KEYS[13], KEYS[14]})
 redis.call('HSET', KEYS[9], id, ARGV[12])
 if ARGV[11] == '1' then
   redis.call('ZADD', KEYS[10], ms, id)

@@ -6,22 +6,36 @@
 -- the stream, and what the wall kept about them. `trimmed` remembers the
 -- oldest id kept, so that readers behind it know they missed something.
 -- Prepended to the scripts that add posts.
-local function retain(stream, ids, trimmed, wall, maxlen, gone_keys)
-  local count = redis.call('LLEN', ids)
-  if count == 0 and redis.call('XLEN', stream) > 1 then
-    -- a stream from before the ids list: list its posts once
-    local all = redis.call('XRANGE', stream, '-', '+')
-    for _, entry in ipairs(all) do
-      local flat = entry[2]
-      for i = 1, #flat, 2 do
-        if flat[i] == 'u' then
-          redis.call('RPUSH', ids, entry[1])
-          break
-        end
+
+-- Lua's unpack() fails past a few thousand values (a lowered WALL_HISTORY
+-- can drop many at once), so deletions go in chunks.
+local function each_chunk(list, f)
+  for i = 1, #list, 1000 do
+    f(unpack(list, i, math.min(i + 999, #list)))
+  end
+end
+
+-- A stream from before the ids list: list its posts once. Runs before the
+-- new post is listed, or the list would never look empty.
+local function list_posts(stream, ids)
+  if redis.call('LLEN', ids) > 0 or redis.call('XLEN', stream) == 0 then
+    return
+  end
+  local found = {}
+  for _, entry in ipairs(redis.call('XRANGE', stream, '-', '+')) do
+    local flat = entry[2]
+    for i = 1, #flat, 2 do
+      if flat[i] == 'u' then
+        found[#found + 1] = entry[1]
+        break
       end
     end
-    count = redis.call('LLEN', ids)
   end
+  each_chunk(found, function(...) redis.call('RPUSH', ids, ...) end)
+end
+
+local function retain(stream, ids, trimmed, wall, maxlen, gone_keys)
+  local count = redis.call('LLEN', ids)
   if count <= maxlen + 100 then
     return
   end
@@ -34,9 +48,9 @@ local function retain(stream, ids, trimmed, wall, maxlen, gone_keys)
   for _, key in ipairs(gone_keys) do
     local kind = redis.call('TYPE', key)['ok']
     if kind == 'hash' then
-      redis.call('HDEL', key, unpack(old))
+      each_chunk(old, function(...) redis.call('HDEL', key, ...) end)
     elseif kind == 'zset' then
-      redis.call('ZREM', key, unpack(old))
+      each_chunk(old, function(...) redis.call('ZREM', key, ...) end)
     end
   end
 end
