@@ -80,6 +80,8 @@ HEALTH_DEGRADED = "degraded"
 # -- sizes of the contract -----------------------------------------------------
 #: newest posts in a plain join's ack
 JOIN_POSTS = 50
+#: pinned posts a wall shows at most (each join's ack carries them all)
+MAX_PINS = 20
 #: posts after ``after`` in a re-join's ack
 CATCH_UP_POSTS = 200
 #: a reader this many entries behind sends ``resync`` instead of them

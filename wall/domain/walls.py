@@ -354,6 +354,10 @@ class WallService:
         if post is None:
             if changed == "not_found":
                 raise NotFound("There is no post %s on this wall." % post_id)
+            if changed == "too_many":
+                raise Invalid(
+                    "A wall has at most %d pinned posts; unpin one first." % protocol.MAX_PINS
+                )
             raise Invalid("A %s post cannot be %s." % (changed, _past(action)))
         if changed:
             self.audit(wall, actor, action, post=post_id)

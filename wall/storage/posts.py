@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import redis
 
+from .. import protocol
 from . import keys, lua
 from .entries import (
     Change,
@@ -220,6 +221,7 @@ class PostStore:
         """Apply ``action`` (approve, hide, restore, pin, unpin) to a post.
 
         :return: ``(post, changed)``, or ``(None, "not_found")``, or
+                 ``(None, "too_many")`` past :data:`protocol.MAX_PINS`, or
                  ``(None, "<status>")`` when the action does not apply to a
                  post in that status.
         """
@@ -232,7 +234,7 @@ class PostStore:
             keys.popular(wall),
         ]
         now = int(time.time() * 1000)
-        result = self._moderate(keys=script_keys, args=[action, post_id, now])
+        result = self._moderate(keys=script_keys, args=[action, post_id, now, protocol.MAX_PINS])
         if result[0] == 0:
             return None, result[2] if len(result) > 2 else result[1]
         post = entry_to_post(wall, post_id, pairs(result[4]))

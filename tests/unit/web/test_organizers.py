@@ -334,6 +334,23 @@ def test_hide_restore_pin_unpin_reach_every_page(app, client):
     assert act(first["id"], "restore").status_code == 200
 
 
+def test_a_wall_has_at_most_twenty_pins(client):
+    key = create(client)
+    ids = [post(client, message="m%d" % i).json["post"]["id"] for i in range(22)]
+    act = lambda pid, action: client.post(  # noqa: E731
+        "/api/walls/ev/posts/%s/%s" % (pid, action), headers=bearer(key)
+    )
+    for pid in ids[:20]:
+        assert act(pid, "pin").status_code == 200
+    refused = act(ids[20], "pin")
+    assert refused.status_code == 400 and refused.json["error"] == "invalid"
+    assert "at most 20 pinned" in refused.json["message"]
+    assert act(ids[0], "pin").status_code == 200  # already pinned: still fine
+    assert act(ids[0], "hide").status_code == 200  # hiding unpins
+    assert act(ids[20], "pin").json["post"]["pinned"] is True
+    assert act(ids[21], "pin").status_code == 400
+
+
 @pytest.mark.parametrize(("setup", "action"), [("hide", "pin"), ("hide", "approve")])
 def test_actions_that_do_not_apply_are_invalid(client, setup, action):
     key = create(client)

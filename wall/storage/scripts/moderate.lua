@@ -4,9 +4,11 @@
 -- revision, l: its likes), so that every reader can act on it alone, live
 -- or catching up.
 -- KEYS: 1 posts stream, 2 state, 3 pending, 4 hidden, 5 pinned, 6 popular
--- ARGV: 1 action (approve, hide, restore, pin, unpin), 2 post id, 3 now ms
+-- ARGV: 1 action (approve, hide, restore, pin, unpin), 2 post id, 3 now ms,
+--       4 pins a wall may have
 -- Returns {1, status, pinned, rev, fields, likes} when changed, {2, ...} when
--- it already was so (nothing written), {0, 'not_found'} or {0, 'invalid', status}.
+-- it already was so (nothing written), {0, 'not_found'}, {0, 'too_many'}
+-- (pins) or {0, 'invalid', status}.
 local action, pid = ARGV[1], ARGV[2]
 local found = redis.call('XRANGE', KEYS[1], pid, pid)
 if #found == 0 then return {0, 'not_found'} end
@@ -25,6 +27,9 @@ elseif action == 'restore' then
   new_status = 'visible'
 elseif action == 'pin' then
   if status ~= 'visible' then return {0, 'invalid', status} end
+  if pin == 0 and redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[4]) then
+    return {0, 'too_many'}
+  end
   new_pin = 1
 elseif action == 'unpin' then
   new_pin = 0
