@@ -150,7 +150,9 @@ def test_same_client_id_twice_at_once_is_stored_once(start_server, make_client, 
         t.start()
     for t in threads:
         t.join()
-    assert replies[0] == replies[1] and replies[0]["ok"]
+    assert replies[0]["ok"] and replies[0]["post"] == replies[1]["post"]
+    # two browsers: only the one whose post it is gets the author key
+    assert sorted(bool(r["author_key"]) for r in replies) == [False, True]
     assert rdb.xlen("wall:posts:" + wall_name) == 1
     wait_for(lambda: watcher.ids() == [replies[0]["post"]["id"]])
     # no late second delivery

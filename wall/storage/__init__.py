@@ -71,9 +71,14 @@ class Storage:
         return connection.client(self.topology, socket_timeout=read_timeout + 5, pool_size=2)
 
     def pubsub_client(self, socket_timeout):
-        """A client for the message queue's publishes and subscription."""
+        """A client for the message queue's publishes and subscription (bytes:
+        python-socketio pickles its messages)."""
         return connection.client(
-            self.topology, socket_timeout=socket_timeout, retry_writes=True, pool_size=8
+            self.topology,
+            socket_timeout=socket_timeout,
+            retry_writes=True,
+            pool_size=8,
+            decode=False,
         )
 
     def stop(self):

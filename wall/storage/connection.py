@@ -132,7 +132,7 @@ class BlockingSentinelPool(redis.sentinel.SentinelConnectionPool, redis.Blocking
     """The pool of a Sentinel-managed master, bounded as the wall's other pools are."""
 
 
-def client(topology, socket_timeout=5.0, retry_writes=False, pool_size=POOL_SIZE):
+def client(topology, socket_timeout=5.0, retry_writes=False, pool_size=POOL_SIZE, decode=True):
     """A Redis client for ``topology``.
 
     The post path must never repeat a write on its own (a timed-out XADD may
@@ -142,7 +142,7 @@ def client(topology, socket_timeout=5.0, retry_writes=False, pool_size=POOL_SIZE
     instead of each opening a connection of its own and timing out on a
     connect storm.
     """
-    options = _options(topology, socket_timeout, retry_writes)
+    options = _options(topology, socket_timeout, retry_writes, decode)
     if topology.kind == "single":
         pool = redis.BlockingConnectionPool.from_url(
             topology.url, max_connections=pool_size, timeout=POOL_WAIT, **options

@@ -367,7 +367,7 @@ class PostStore:
         """Every post the wall keeps, any status, as it is now, oldest first (lazily)."""
         start = "-"
         while True:
-            entries, _ = self._page(wall, "forward", start, "+", chunk, False)
+            entries = self._page(wall, "forward", start, "+", chunk, False)[0]
             for entry in entries:
                 item = self._parse(wall, entry)
                 if isinstance(item, dict):
@@ -412,14 +412,20 @@ class PostStore:
     # -- internals -------------------------------------------------------------
 
     def _page_keys(self, wall):
-        return [keys.posts(wall), keys.state(wall), keys.pinned(wall), keys.meta(wall)]
+        return [
+            keys.posts(wall),
+            keys.state(wall),
+            keys.pinned(wall),
+            keys.meta(wall),
+            keys.post_ids(wall),
+        ]
 
     def _page(self, wall, direction, start, end, count, extras):
-        entries, more = self._read_page(
+        # -> (entries, extras, cursor, newest): see scripts/read_page.lua
+        return self._read_page(
             keys=self._page_keys(wall),
             args=[direction, start, end, count, "1" if extras else "0"],
         )
-        return entries, more
 
     def _parse(self, wall, entry):
         entry_id, flat, state = entry
@@ -443,36 +449,42 @@ class PostStore:
 
     def _read_back(self, wall, start, limit, extras):
         # Newest first, visible posts only, as they are now.
-        posts, last_read, count = [], None, limit + 1
+        posts, count = [], limit + 1
         page = PostPage([], False)
         for round_ in range(_READ_ROUNDS):
-            entries, more = self._page(wall, "back", start, "-", count, extras and not round_)
+            entries, more, cursor, newest = self._page(
+                wall, "back", start, "-", count, extras and not round_
+            )
             if more:
                 page.pinned = self._visible(wall, more[0])
                 page.settings = pairs(more[1])
-            if last_read is None and entries:
-                last_read = entries[0][0]
+            if not round_:
+                page.end = newest or None
             for entry in entries:
                 item = self._parse(wall, entry)
                 if isinstance(item, dict) and item["status"] == "visible":
                     posts.append(item)
-            if len(posts) > limit or len(entries) < count:
+            if len(posts) > limit or not cursor:
                 break
-            start = "(" + entries[-1][0]
+            start = "(" + cursor
             count = min(2 * count, _READ_COUNT_MAX)
+        else:
+            page.more = True  # rounds ran out: older posts may remain
         page.posts = list(reversed(posts[:limit]))
-        page.more = len(posts) > limit
-        page.end = last_read
+        page.more = page.more or len(posts) > limit
         return page
 
     def _read_forward(self, wall, after_id, upto, limit, extras):
         # Oldest first: new visible posts, and what changed about older ones.
         shown, deleted, start = {}, [], "(" + after_id
+        liked = set()  # posts last seen in a likes snapshot
         new_posts, count = 0, limit + 1
         page = PostPage([], False, end=upto)
         done = False
         for round_ in range(_READ_ROUNDS):
-            entries, more = self._page(wall, "forward", start, upto, count, extras and not round_)
+            entries, more, cursor, _ = self._page(
+                wall, "forward", start, upto, count, extras and not round_
+            )
             if more:
                 page.pinned = self._visible(wall, more[0])
                 page.settings = pairs(more[1])
@@ -493,24 +505,46 @@ class PostStore:
                     post, state = item.post, entry[2]
                     if state:
                         apply_state(post, state)
-                    self._fold(post, shown, deleted)
+                        self._fold(post, shown, deleted)
+                    else:
+                        # a changed post keeps its state until it is deleted
+                        # or trimmed: the snapshot is all that is left of it
+                        shown.pop(post["id"], None)
+                        deleted.append(post["id"])
                 elif isinstance(item, LikesChange):
                     for post in item.posts:
                         self._fold(post, shown, deleted)
+                        liked.add(post["id"])
                 elif isinstance(item, Deletion):
                     shown.pop(item.post_id, None)
                     deleted.append(item.post_id)
                 # SettingsChange and Skipped: nothing to show (extras carry settings)
-            if done or len(entries) < count:
+            if done or not cursor:
                 break
-            start = "(" + entries[-1][0]
+            start = "(" + cursor
             count = min(2 * count, _READ_COUNT_MAX)
+        else:
+            page.more = True  # rounds ran out: later entries remain
+        self._as_they_are_now(wall, shown, deleted, liked)
         gone = set(deleted)
         page.posts = sorted(
             (p for p in shown.values() if p["id"] not in gone), key=lambda p: id_key(p["id"])
         )
         page.deleted = list(dict.fromkeys(deleted))
         return page
+
+    def _as_they_are_now(self, wall, shown, deleted, liked):
+        # A likes snapshot is the post as it was at the flush; it may have
+        # been deleted or trimmed since (with no tombstone for a trim).
+        snapshots = [pid for pid in shown if pid in liked]
+        now = {post["id"]: post for post in self._posts_of(wall, snapshots)}
+        for pid in snapshots:
+            post = now.get(pid)
+            if post is not None and post["status"] == "visible":
+                shown[pid] = post
+            else:
+                del shown[pid]
+                deleted.append(pid)
 
     @staticmethod
     def _fold(post, shown, deleted):

@@ -210,3 +210,60 @@ def test_a_lowered_history_drops_thousands_at_once(redis_url, rdb):
     assert rdb.llen(keys.post_ids("w")) == 100
     assert small.latest("w", 1).posts[0]["message"] == "y0"
     client.close()
+
+
+def _script_calls(rdb):
+    stats = rdb.info("commandstats")
+    return sum(stats.get(name, {}).get("calls", 0) for name in ("cmdstat_evalsha", "cmdstat_eval"))
+
+
+def test_the_newest_posts_cost_posts_not_entries(store, rdb):
+    # a busy wall's stream is mostly likes and moderation entries: a join
+    # must not walk them
+    posts = add(store, 60)
+    pipe = rdb.pipeline()
+    for _ in range(6000):
+        pipe.xadd(keys.posts("w"), {"t": "likes", "j": "[]"})
+    pipe.execute()
+    before = _script_calls(rdb)
+    page = store.latest("w", 50)
+    assert _script_calls(rdb) - before == 1
+    assert [p["id"] for p in page.posts] == [p["id"] for p in posts[10:]] and page.more
+    assert page.end == rdb.xrevrange(keys.posts("w"), count=1)[0][0]
+    older = store.before("w", posts[10]["id"], 50)
+    assert [p["id"] for p in older.posts] == [p["id"] for p in posts[:10]] and not older.more
+    upto = store.latest("w", 5, upto=posts[30]["id"])
+    assert [p["id"] for p in upto.posts] == [p["id"] for p in posts[26:31]]
+
+
+def test_hidden_and_pending_posts_are_walked_past(store, rdb):
+    posts = add(store, 300)
+    for p in posts[50:290]:
+        store.moderate("w", p["id"], "hide")
+    page = store.latest("w", 20)
+    expected = posts[40:50] + posts[290:]
+    assert [p["id"] for p in page.posts] == [p["id"] for p in expected] and page.more
+
+
+def test_a_snapshot_of_a_post_gone_since_is_not_shown(store, rdb):
+    a, b, c = add(store, 3)
+    store.moderate("w", a["id"], "pin")
+    assert store.like("w", b["id"], "c:x") is not None
+    assert store.flush_likes("w", 1) == 1
+    # retention drops posts without a tombstone: as if a and b were trimmed
+    for post in (a, b):
+        rdb.xdel(keys.posts("w"), post["id"])
+        rdb.hdel(keys.state("w"), post["id"])
+    page = store.after("w", c["id"], 50)
+    assert page.posts == [] and set(page.deleted) == {a["id"], b["id"]}
+
+
+def test_a_likes_snapshot_is_read_as_the_post_is_now(store):
+    a, b = add(store, 2)
+    store.like("w", a["id"], "c:x")
+    assert store.flush_likes("w", 1) == 1
+    store.like("w", a["id"], "c:y")  # not flushed yet
+    store.moderate("w", a["id"], "hide")
+    store.moderate("w", a["id"], "restore")
+    page = store.after("w", b["id"], 50)
+    assert [(p["id"], p["likes"]) for p in page.posts] == [(a["id"], 2)]
