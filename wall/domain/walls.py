@@ -46,6 +46,8 @@ class WallSettings:
     passcode: str = ""
     #: grows whenever the visibility or the passcode changes: older grants stop working
     grant: int = 0
+    #: random, new with every grant, so that a wall made again has none of the old ones
+    grant_salt: str = ""
     #: the wall has an organiser
     organized: bool = False
     filter: Blocklist = None
@@ -65,6 +67,7 @@ class WallSettings:
             visibility=meta.get("visibility", "public"),
             passcode=meta.get("passcode", ""),
             grant=int(meta.get("g") or 0),
+            grant_salt=meta.get("gs", ""),
             organized="created" in meta,
             filter=Blocklist(blocklist),
         )
@@ -200,11 +203,10 @@ class WallService:
         merged = WallSettings.from_meta(wall, {**_meta_of(current), **fields})
         if merged.private and not merged.passcode:
             raise Invalid("A private wall needs a passcode: set one with it.")
+        salt = ""
         if "visibility" in fields or "passcode" in fields:
-            # grants of the old visibility or passcode stop working at once
-            fields["g"] = str(current.grant + 1)
-            merged.grant = current.grant + 1
-        self.store.update(wall, fields, json.dumps({**merged.public(), "_grant": merged.grant}))
+            salt = secrets.token_hex(8)
+        self.store.update(wall, fields, salt)
         self.audit(wall, actor, "settings", changes=sorted(fields))
         self.forget(wall)
         return self.settings(wall)
@@ -230,23 +232,29 @@ class WallService:
         if not hmac.compare_digest(given, settings.passcode):
             self.limits.wrong_passcodes.hit(address)
             raise Forbidden("The passcode is wrong.")
-        return self._grant_value(wall, settings.grant)
+        return self._grant_value(wall, settings.grant, settings.grant_salt)
 
-    def _grant_value(self, wall, grant):
-        mac = hmac.new(self._secret, ("grant|%s|%d" % (wall, grant)).encode(), hashlib.sha256)
+    def _grant_value(self, wall, grant, salt):
+        message = ("grant|%s|%d|%s" % (wall, grant, salt)).encode()
+        mac = hmac.new(self._secret, message, hashlib.sha256)
         return "%d.%s" % (grant, mac.hexdigest()[:32])
 
-    def granted(self, wall, grant, cookie_value):
+    def granted(self, wall, grant, salt, cookie_value):
         """True if ``cookie_value`` grants the current ``grant`` of a private wall."""
         if not cookie_value:
             return False
-        return hmac.compare_digest(cookie_value, self._grant_value(wall, grant))
+        return hmac.compare_digest(cookie_value, self._grant_value(wall, grant, salt))
 
     def may_read(self, settings, cookies, actor=None):
         """May this caller read and post on the wall? ``cookies``: name -> value."""
         if not settings.private or actor is not None:
             return True
-        return self.granted(settings.wall, settings.grant, cookies.get(grant_cookie(settings.wall)))
+        return self.granted(
+            settings.wall,
+            settings.grant,
+            settings.grant_salt,
+            cookies.get(grant_cookie(settings.wall)),
+        )
 
     # -- creation and organiser keys ---------------------------------------------
 
@@ -265,6 +273,8 @@ class WallService:
         fields = {
             "title": _optional_text(title, "title", TITLE_MAX, newlines=False),
             "description": _optional_text(description, "description", DESCRIPTION_MAX, True),
+            # a wall made again after its deletion starts with new grants
+            "gs": secrets.token_hex(8),
         }
         key, key_id = new_key()
         record = {"hash": _hash(key), "label": "creator", "created": _now()}

@@ -202,12 +202,12 @@ class _Access:
         self.server = server
         self.walls = walls
 
-    def __call__(self, sid, wall, grant):
+    def __call__(self, sid, wall, grant, salt):
         from ..domain import clients
         from ..domain.walls import grant_cookie
 
         cookies = clients.cookies(self.server.get_environ(sid, protocol.NAMESPACE) or {})
-        return self.walls.granted(wall, int(grant), cookies.get(grant_cookie(wall)))
+        return self.walls.granted(wall, int(grant), str(salt), cookies.get(grant_cookie(wall)))
 
 
 def get_realtime(app):

@@ -43,7 +43,7 @@ class Delivery:
     :param metrics: a :class:`wall.metrics.Metrics`.
     :param on_first_join: called once a socket joins (starts the scheduler).
     :param on_restart: called when :meth:`watch` starts the reader again (a metric).
-    :param access: ``(sid, wall, grant) -> bool``: may a socket stay on a wall
+    :param access: ``(sid, wall, grant, salt) -> bool``: may a socket stay on a wall
         that became private (or got a new passcode)?
     """
 
@@ -345,11 +345,11 @@ class Delivery:
         without the new grant, told by ``wall updated``, leave it (lock held)."""
         if settings.get("visibility") != "private" or self.access is None:
             return
-        grant = settings.get("_grant", 0)
+        grant, salt = settings.get("_grant", 0), settings.get("_salt", "")
         rooms = self.rooms
         organizers = rooms.organizers.get(wall, set())
         for sid in list(rooms.members.get(wall, {})):
-            if sid not in organizers and not self.access(sid, wall, grant):
+            if sid not in organizers and not self.access(sid, wall, grant, salt):
                 count = rooms.leave(sid, wall)
                 if count is not None:
                     self.presence.set_local(wall, count)

@@ -214,6 +214,8 @@ class PostStore:
             keys.pinned(wall),
             keys.authors(wall),
             keys.popular(wall),
+            keys.likers(wall, post_id),
+            keys.likes_changed(wall),
         ]
         return bool(self._delete_post(keys=script_keys, args=[post_id]))
 

@@ -29,9 +29,13 @@ class WallStore:
         """The wall's settings hash as stored (``{}`` for a wall nobody claimed)."""
         return self.redis.hgetall(keys.meta(wall))
 
-    def update(self, wall, fields, public_json):
-        """Store ``fields`` (name -> text), bump the version, tell the wall's readers."""
-        args = [public_json]
+    def update(self, wall, fields, grant_salt=""):
+        """Store ``fields`` (name -> text), bump the version, tell the wall's readers.
+
+        A ``grant_salt`` ends every grant of the wall (a new passcode or
+        visibility): see scripts/update_settings.lua.
+        """
+        args = [wall, grant_salt]
         for name, value in fields.items():
             args += [name, value]
         return self._update(keys=[keys.meta(wall), keys.posts(wall)], args=args)
@@ -136,6 +140,9 @@ class WallStore:
             keys.bans(wall),
             keys.banned(wall),
             keys.audit(wall),
+            keys.popular(wall),
+            keys.likes_changed(wall),
+            keys.likes_gate(wall),
         ):
             pipe.delete(key)
         pipe.zrem(keys.index(wall), wall)

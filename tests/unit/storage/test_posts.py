@@ -267,3 +267,12 @@ def test_a_likes_snapshot_is_read_as_the_post_is_now(store):
     store.moderate("w", a["id"], "restore")
     page = store.after("w", b["id"], 50)
     assert [(p["id"], p["likes"]) for p in page.posts] == [(a["id"], 2)]
+
+
+def test_deleting_a_post_forgets_who_liked_it(store, rdb):
+    (a,) = add(store, 1)
+    store.like("w", a["id"], "c:x")
+    assert rdb.exists(keys.likers("w", a["id"]))
+    store.delete_post("w", a["id"])
+    assert not rdb.exists(keys.likers("w", a["id"]))
+    assert not rdb.sismember(keys.likes_changed("w"), a["id"])

@@ -2,12 +2,15 @@
 through the API and the /wall namespace, in process on the real test Redis."""
 
 import io
+import json
+import threading
 import time
 
 import pytest
 from PIL import Image
 
 from wall import create_app, socketio, stop_app
+from wall.storage import keys
 
 from ...support.helpers import make_config, wait_for
 from .test_organizers import ADMIN, Inbox, ack, bearer, create, post, watcher
@@ -246,3 +249,48 @@ def test_a_new_passcode_sends_watchers_without_it_away(app, client):
     assert inbox.of("new post") == [], "a watcher without the new grant still got posts"
     assert wait_for(lambda: organiser_inbox.of("new post"))
     assert pid
+
+
+def test_the_settings_entry_is_the_settings_as_stored(app, client):
+    # concurrent changes: each stream entry is made from the hash as its
+    # change left it, so the last one is the settings as they are
+    key = create(client)
+    changes = [{"title": "t%d" % i} for i in range(10)] + [{"slow_mode_s": i} for i in range(10)]
+    errors = []
+
+    def patch(body):
+        reply = app.test_client().patch("/api/walls/ev/settings", headers=bearer(key), json=body)
+        if reply.status_code != 200:
+            errors.append(reply.json)
+
+    threads = [threading.Thread(target=patch, args=(c,)) for c in changes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    rdb = app.extensions["wall.storage"].redis
+    last = [e for e in rdb.xrange(keys.posts("ev")) if e[1].get("t") == "settings"][-1]
+    entry = json.loads(last[1]["j"])
+    public = client.get("/api/walls/ev/settings").json
+    assert {k: v for k, v in entry.items() if not k.startswith("_")} == public
+
+
+def test_a_wall_made_again_has_none_of_the_old_grants(app, client):
+    key = create(client)
+    client.patch(
+        "/api/walls/ev/settings",
+        headers=bearer(key),
+        json={"visibility": "private", "passcode": "open sesame"},
+    )
+    fan = app.test_client()
+    assert fan.post("/w/ev/unlock", json={"passcode": "open sesame"}).status_code == 200
+    assert fan.get("/api/walls/ev/posts").status_code == 200
+    assert client.delete("/api/walls/ev", headers=bearer(key)).status_code in (200, 204)
+    key = create(client)
+    client.patch(
+        "/api/walls/ev/settings",
+        headers=bearer(key),
+        json={"visibility": "private", "passcode": "another one"},
+    )
+    assert fan.get("/api/walls/ev/posts").status_code == 403
