@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .. import protocol, validation
-from ..errors import Exists, Forbidden, Invalid, NotFound, Unauthorized
+from ..errors import Exists, Forbidden, Invalid, NotFound, Unauthorized, Unavailable
 from ..storage import ratelimit
 from .blocklist import MAX_ENTRIES, MAX_ENTRY, Blocklist
 
@@ -401,9 +401,22 @@ class WallService:
             )
         return Actor("author")
 
-    def like(self, wall, post_id, who, like=True):
-        """``who`` likes (or stops liking) a visible post; return ``(likes, liked)``."""
-        result = self.posts.like(wall, post_id, who, like)
+    def like(self, wall, post_id, who, like=True, cookies=None):
+        """``who`` likes (or stops liking) a visible post; return ``(likes, liked)``.
+
+        :raise Forbidden: a private wall and ``cookies`` carry no grant (as
+            the settings are when the like is counted, not as last cached).
+        """
+        for _ in range(3):
+            settings = self.cached(wall)
+            if not self.may_read(settings, cookies or {}):
+                raise Forbidden("This wall is private: unlock it with its passcode.")
+            result = self.posts.like(wall, post_id, who, like, settings.version)
+            if result != "stale":
+                break
+            self.forget(wall)
+        else:
+            raise Unavailable("The wall's settings kept changing; try again.")
         if result is None:
             raise NotFound("There is no post %s to like on this wall." % post_id)
         return result

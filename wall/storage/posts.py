@@ -245,10 +245,12 @@ class PostStore:
         )
         return post, result[0] == 1
 
-    def like(self, wall, post_id, who, like=True):
-        """One like (or unlike) of a visible post by ``who``, counted once.
+    def like(self, wall, post_id, who, like=True, version=""):
+        """One like (or unlike) of a visible post by ``who``, counted once,
+        if the wall's settings are still at ``version``.
 
-        :return: ``(likes, liked)``, or None when the post is not visible.
+        :return: ``(likes, liked)``, None when the post is not visible, or
+                 ``"stale"`` when the settings changed.
         """
         script_keys = [
             keys.posts(wall),
@@ -257,10 +259,13 @@ class PostStore:
             keys.popular(wall),
             keys.likes_changed(wall),
             keys.walls_with_likes(wall),
+            keys.meta(wall),
         ]
         result = self._like(
-            keys=script_keys, args=["like" if like else "unlike", post_id, who, wall]
+            keys=script_keys, args=["like" if like else "unlike", post_id, who, wall, version]
         )
+        if result[0] == -1:
+            return "stale"
         if result[0] == 0:
             return None
         return int(result[1]), bool(result[2])

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from wall import create_app, socketio, stop_app
+from wall.domain import get_walls
 from wall.storage import keys
 
 from ...support.helpers import make_config, wait_for
@@ -294,3 +295,18 @@ def test_a_wall_made_again_has_none_of_the_old_grants(app, client):
         json={"visibility": "private", "passcode": "another one"},
     )
     assert fan.get("/api/walls/ev/posts").status_code == 403
+
+
+def test_a_like_sees_a_wall_made_private_by_another_process(app, client):
+    key = create(client)
+    pid = post(client).json["post"]["id"]
+    sc = socketio.test_client(app, namespace=NS)
+    assert ack(sc, "like", {"wall": "ev", "id": pid})["ok"]  # this process caches "public"
+    # another process makes it private: the store alone, this process's cache untouched
+    walls = get_walls(app)
+    assert walls.cached("ev").visibility == "public"
+    walls.store.update("ev", {"visibility": "private", "passcode": "x" * 64}, "salt")
+    assert walls.cached("ev").visibility == "public"
+    refused = ack(sc, "unlike", {"wall": "ev", "id": pid})
+    assert refused["ok"] is False and refused["error"] == "forbidden"
+    assert key

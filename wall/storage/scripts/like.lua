@@ -3,9 +3,13 @@
 -- into one stream entry for all the posts of the wall liked meanwhile
 -- (scripts/flush_likes.lua): likes are coalesced, never one entry a click.
 -- KEYS: 1 posts stream, 2 state, 3 the post's likers set, 4 popular zset,
---       5 the wall's changed posts set, 6 the set of walls with changes
--- ARGV: 1 'like' or 'unlike', 2 post id, 3 who, 4 the wall
--- Returns {1, likes, liked 0|1} or {0} for a post that is not visible.
+--       5 the wall's changed posts set, 6 the set of walls with changes,
+--       7 meta hash
+-- ARGV: 1 'like' or 'unlike', 2 post id, 3 who, 4 the wall, 5 the settings
+--       version the caller checked access against
+-- Returns {1, likes, liked 0|1}, {0} for a post that is not visible, or
+-- {-1} when the settings changed (the caller checks access again).
+if (redis.call('HGET', KEYS[7], 'v') or '') ~= ARGV[5] then return {-1} end
 local pid = ARGV[2]
 local found = redis.call('XRANGE', KEYS[1], pid, pid)
 if #found == 0 then return {0} end
