@@ -30,12 +30,15 @@ def make_config(redis_url, **overrides):
 
 
 def store_post(store, wall, username, message, client_id=None):
-    """Store a plain post through a PostStore (no settings, bans or slow mode to check).
+    """Store a plain post through a PostStore (no bans or slow mode to check;
+    the settings as they are now).
 
     :return: ``(post, created)``.
     """
+    from wall.storage import keys
     from wall.storage.posts import NewPost
 
-    added = store.add_post(NewPost(wall, username, message, client_id))
+    version = store.redis.hget(keys.meta(wall), "v") or ""
+    added = store.add_post(NewPost(wall, username, message, client_id, version))
     assert added.kind in ("stored", "exists"), added
     return added.post, added.created

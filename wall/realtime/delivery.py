@@ -20,6 +20,7 @@ import time
 
 from .. import protocol
 from ..domain.walls import WallSettings
+from ..errors import Forbidden
 from ..storage import keys
 from ..storage.entries import Change, Deletion, LikesChange, SettingsChange, id_key
 from .reader import GroupReader
@@ -124,14 +125,31 @@ class Delivery:
             if done:
                 break
             self._extend(joining.wall, page, position, joining.newest)
+        change = page.settings_change
+        if change is not None:
+            # The settings changed while the socket was joining: the reader
+            # told the wall's live sockets, not this one, so its ack does.
+            self._enforce_on(joining, change)
+            public = {k: v for k, v in change.items() if not k.startswith("_")}
+        else:
+            public = WallSettings.from_meta(joining.wall, page.settings).public()
         ack = {"ok": True, "wall": joining.wall, "posts": page.posts, "more": page.more}
         if page.deleted:
             ack["deleted"] = page.deleted
         if page.truncated:
             ack["truncated"] = True
-        ack["settings"] = WallSettings.from_meta(joining.wall, page.settings).public()
+        ack["settings"] = public
         ack["pinned"] = page.pinned
         return ack
+
+    def _enforce_on(self, joining, settings):
+        # as _enforce, for one socket that was not live yet
+        if settings.get("visibility") != "private" or self.access is None or joining.organizer:
+            return
+        grant, salt = settings.get("_grant", 0), settings.get("_salt", "")
+        if not self.access(joining.sid, joining.wall, grant, salt):
+            self.leave(joining.sid, joining.wall)
+            raise Forbidden("This wall is private: unlock it with its passcode.")
 
     def leave(self, sid, wall):
         """Take ``sid`` off ``wall``; return True if it was on it."""
@@ -229,9 +247,21 @@ class Delivery:
         limit = protocol.JOIN_POSTS if newest else protocol.CATCH_UP_POSTS
         if not newest and page.more:
             # The client pages the rest over HTTP; live posts start at upto.
+            # Only the settings must be as of upto (a change meanwhile).
+            meta = self.posts.settings_hash(wall)
+            if meta.get("v") != page.settings.get("v"):
+                settings = WallSettings.from_meta(wall, meta)
+                page.settings = meta
+                page.settings_change = {
+                    **settings.public(),
+                    "_grant": settings.grant,
+                    "_salt": settings.grant_salt,
+                }
             page.end = upto
             return
         extra = self.posts.range(wall, page.end, upto, limit)
+        if extra.settings_change is not None:
+            page.settings_change = extra.settings_change
         if newest and extra.more:
             # More than a page arrived meanwhile: the newest page up to upto.
             fresh = self.posts.latest(wall, limit, upto=upto)

@@ -89,6 +89,8 @@ class PostPage:
         #: with ``extras``: the visible pinned posts, and the settings hash
         self.pinned = []
         self.settings = {}
+        #: forward reads: the newest settings change read (its JSON), or None
+        self.settings_change = None
 
 
 class PostStore:
@@ -413,6 +415,10 @@ class PostStore:
         kept = [(n, ids or length) for n, ids, length in zip(names, counts[0::2], counts[1::2])]
         return [(n, c) for n, c in kept if c]
 
+    def settings_hash(self, wall):
+        """The wall's settings hash as stored now (wall/domain/walls.py reads it)."""
+        return self.redis.hgetall(keys.meta(wall))
+
     def ping(self):
         return self.redis.ping()
 
@@ -525,7 +531,9 @@ class PostStore:
                 elif isinstance(item, Deletion):
                     shown.pop(item.post_id, None)
                     deleted.append(item.post_id)
-                # SettingsChange and Skipped: nothing to show (extras carry settings)
+                elif isinstance(item, SettingsChange):
+                    page.settings_change = item.settings
+                # Skipped: nothing to show
             if done or not cursor:
                 break
             start = "(" + cursor

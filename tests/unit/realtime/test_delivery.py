@@ -10,10 +10,12 @@ is checked is who would have been sent what, and in which order.
 import pytest
 
 from wall import protocol, storage
+from wall.errors import Forbidden
 from wall.metrics import Metrics
 from wall.realtime.delivery import Delivery
 from wall.storage.posts import PostStore
 from wall.storage.streams import StreamReader
+from wall.storage.walls import WallStore
 
 from ...support.helpers import store_post
 
@@ -187,6 +189,35 @@ def test_a_deletion_while_pending_is_in_the_ack(parts):
     assert ids(ack) == [old[2]] and ack["deleted"] == [old[1]]
     assert sent.to("e-live", protocol.POST_DELETED) == [{"wall": W, "id": old[1]}]
     assert sent.to("e-back", protocol.POST_DELETED) == []
+
+
+def _make_private(client, salt="s1"):
+    WallStore(client).update(W, {"visibility": "private", "passcode": "h", "title": "T"}, salt)
+
+
+@pytest.mark.parametrize("after", [None, "first", "paged"])
+def test_settings_changed_while_pending_are_in_the_ack_and_enforced(parts, after):
+    delivery, posts, sent, _, sockets = parts
+    old = add(posts, protocol.CATCH_UP_POSTS + 5 if after == "paged" else 3)
+    allowed = {"granted"}
+    delivery.access = lambda sid, wall, grant, salt: sid in allowed and salt == "s1"
+    join(delivery, "live")
+    since = None if after is None else old[0]
+    granted = delivery.join("granted", W, after=since)
+    stranger = delivery.join("stranger", W, after=since)
+    _make_private(posts.redis)
+    poll(delivery)
+    told = sent.to("e-live", protocol.WALL_UPDATED)
+    assert told and told[-1]["settings"]["visibility"] == "private"
+    ack = delivery.ready(granted)
+    assert ack["settings"]["visibility"] == "private" and ack["settings"]["title"] == "T"
+    assert not any(k.startswith("_") for k in ack["settings"])
+    with pytest.raises(Forbidden):
+        delivery.ready(stranger)
+    assert ("stranger", W) not in sockets.rooms
+    later = add(posts, 1, "later")
+    poll(delivery)
+    assert sent.to("e-granted") == later and sent.to("e-stranger") == []
 
 
 def test_a_socket_that_leaves_while_pending_never_goes_live(parts):
