@@ -196,7 +196,8 @@ class WallService:
             elif name == "visibility":
                 fields[name] = _choice(value, protocol.VISIBILITIES, name)
             elif name == "passcode":
-                fields[name] = self._passcode_hash(wall, _passcode(value)) if value else ""
+                removed = value is None or value == ""
+                fields[name] = "" if removed else self._passcode_hash(wall, _passcode(value))
             else:
                 raise Invalid("There is no setting %r." % str(name)[:40])
         current = self.settings(wall)

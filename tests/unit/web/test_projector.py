@@ -310,3 +310,20 @@ def test_a_like_sees_a_wall_made_private_by_another_process(app, client):
     refused = ack(sc, "unlike", {"wall": "ev", "id": pid})
     assert refused["ok"] is False and refused["error"] == "forbidden"
     assert key
+
+
+@pytest.mark.parametrize("value", [0, False, [], 1234])
+def test_a_passcode_that_is_not_a_string_is_invalid(client, value):
+    key = create(client)
+    reply = client.patch("/api/walls/ev/settings", headers=bearer(key), json={"passcode": value})
+    assert reply.status_code == 400 and reply.json["error"] == "invalid"
+
+
+def test_null_clears_the_title_and_the_passcode(client):
+    key = create(client, title="A title")
+    patch = lambda body: client.patch(  # noqa: E731
+        "/api/walls/ev/settings", headers=bearer(key), json=body
+    )
+    assert patch({"passcode": "open sesame"}).json["passcode_set"] is True
+    cleared = patch({"title": None, "passcode": None}).json
+    assert cleared["title"] == "" and cleared["passcode_set"] is False
