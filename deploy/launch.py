@@ -118,6 +118,13 @@ class Process:
             self.process.kill()
             return self.process.wait()
 
+    def log(self, tail=4000):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-tail:]
+        except FileNotFoundError:
+            return ""
+
 
 def stop_all(processes, sig=signal.SIGTERM, timeout=15):
     """Signal every process at once, then wait for each (so their drains overlap)."""
@@ -125,13 +132,6 @@ def stop_all(processes, sig=signal.SIGTERM, timeout=15):
         process.send_signal(sig)
     for process in processes:
         process.wait(timeout)
-
-    def log(self, tail=4000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-tail:]
-        except FileNotFoundError:
-            return ""
 
 
 class AppProcess(Process):
