@@ -244,14 +244,18 @@ class AioWallClient:
                     return
             await self._reconnect()
 
+    def reconnect_delay(self, failures):
+        """Seconds to wait before reconnect attempt ``failures + 1``."""
+        return min(0.2 * 2**failures, 2.0)
+
     async def _reconnect(self):
-        delay = 0.2
+        failures = 0
         while self.reconnect:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.reconnect_delay(failures))
             try:
                 await asyncio.wait_for(self._open(), 10)
             except Exception:
-                delay = min(delay * 2, 2.0)
+                failures += 1
                 continue
             self.reconnects += 1
             self.on_session(True)
