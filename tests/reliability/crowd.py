@@ -161,9 +161,16 @@ class Crowd:
             canary.outbox.add(canary.walls_list[0], "%s-%d" % (prefix, n), time.time())
 
     async def _status_loop(self):
+        # the fewest pages connected since the last status, looked at every 0.1 s:
+        # a worker's pages are back within a second or two of its kill
         while True:
-            await asyncio.sleep(STATUS_EVERY_S)
-            emit(self.status())
+            fewest = len(self.clients)
+            for _ in range(int(STATUS_EVERY_S / 0.1)):
+                await asyncio.sleep(0.1)
+                fewest = min(fewest, sum(1 for c in self.clients if c.connected))
+            status = self.status()
+            status["connected_min"] = fewest
+            emit(status)
 
     def status(self):
         everyone = self.everyone

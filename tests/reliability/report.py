@@ -59,6 +59,32 @@ def nginx_statuses(path, epoch):
     return out
 
 
+def merge_history(histories):
+    """One ``(second, fewest pages connected, posts pending)`` per second from each client
+    process's status lines (a process silent in a second counts as it last was)."""
+    per = []
+    for history in histories:
+        seconds = {}
+        for t, fewest, pending in history:
+            second = int(t)
+            old = seconds.get(second)
+            seconds[second] = (
+                (fewest, pending) if old is None else (min(old[0], fewest), max(old[1], pending))
+            )
+        per.append(seconds)
+    if not per or not all(per):
+        return []
+    out = []
+    last = [None] * len(per)
+    for second in range(min(min(p) for p in per), max(max(p) for p in per) + 1):
+        for i, seconds in enumerate(per):
+            if second in seconds:
+                last[i] = seconds[second]
+        if all(x is not None for x in last):
+            out.append((second, sum(x[0] for x in last), sum(x[1] for x in last)))
+    return out
+
+
 def fault_windows(faults, soak_end):
     """(fault, window end): each fault's window runs until the next one starts."""
     out = []
@@ -71,7 +97,8 @@ def fault_windows(faults, soak_end):
 def recovery(faults, history, clients, soak_end, statuses):
     """Per fault: fewest pages connected, when all were back, nginx 5xx in its window."""
     for fault, end in fault_windows(faults, soak_end):
-        points = [h for h in history if fault["start"] <= h[0] <= end]
+        # second s covers [s, s + 1): the seconds that overlap the fault's window
+        points = [h for h in history if h[0] + 1 > fault["start"] and h[0] + 1 <= end]
         if points:
             fault["min_connected"] = min(h[1] for h in points)
             back = [h[0] for h in points if h[0] >= fault["end"] and h[1] >= clients]

@@ -147,6 +147,7 @@ class CrowdProcess:
         self.index = index
         self.log_path = log_path
         self.status = {}
+        self.history = []  # (t, fewest pages connected in the second before, posts pending)
         self.events = queue.Queue()
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -177,6 +178,9 @@ class CrowdProcess:
                 self.events.put(msg)
             else:
                 self.status = msg
+                self.history.append(
+                    (msg["t"], msg.get("connected_min", msg["connected"]), msg["pending"])
+                )
         self.events.put({"exited": self.process.wait()})
 
     def send(self, cmd):
@@ -254,7 +258,7 @@ class Soak:
         self.baseline_fds = {}
         self.end_fds = {}
         self.stop_monitor = threading.Event()
-        self.history = []  # (t, pages connected, posts pending), every 2 s
+
         self.error = None
 
     # -- output --------------------------------------------------------------------
@@ -506,15 +510,7 @@ class Soak:
                     row["redis"]["clients"] = self.redis_clients()
             except Exception:
                 pass
-            statuses = [c.status for c in self.crowds if c.status]
-            if statuses and len(statuses) == len(self.crowds):
-                self.history.append(
-                    (
-                        round(self.t(), 2),
-                        sum(s.get("connected", 0) for s in statuses),
-                        sum(s.get("pending", 0) for s in statuses),
-                    )
-                )
+
             if time.monotonic() - last_print >= PROGRESS_EVERY_S:
                 last_print = time.monotonic()
                 self.log(self.progress())
@@ -724,7 +720,7 @@ class Soak:
         summary["nginx_statuses"] = dict(sorted(totals.items()))
         report.recovery(
             self.faults_done,
-            self.history,
+            report.merge_history([c.history for c in self.crowds]),
             self.config.clients,
             summary["soak_window"][1],
             per_second,
