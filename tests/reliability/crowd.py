@@ -260,6 +260,21 @@ class Crowd:
                 totals["contract"] = totals.get("contract", 0) + len(client.stray)
             for wall, sync in client.syncs.items():
                 found = check_view(sync.view, streams[wall])
+                segments = sync.view.segments
+                seen = {
+                    "seen:views": 1,
+                    "seen:joins": len(segments),
+                    "seen:rejoins_with_after": sum(1 for g in segments if g.after is not None),
+                    "seen:acks_with_more": sum(1 for g in segments if g.more and g.after),
+                    "seen:ack_posts": sum(len(g.ack) for g in segments),
+                    "seen:page_posts": sum(len(g.pages) for g in segments),
+                    "seen:live_posts": sum(len(g.live) for g in segments),
+                    "seen:resyncs": sync.view.resyncs,
+                    "seen:truncated": sync.truncations,
+                    "seen:catch_ups_given_up": sync.gave_up,
+                }
+                for kind, n in seen.items():
+                    totals[kind] = totals.get(kind, 0) + n
                 for kind, n in found.counts.items():
                     totals[kind] = totals.get(kind, 0) + n
                 detail = {

@@ -104,12 +104,40 @@ def recovery(faults, history, clients, soak_end, statuses):
             back = [h[0] for h in points if h[0] >= fault["end"] and h[1] >= clients]
             fault["all_connected_after_s"] = round(back[0] - fault["start"], 1) if back else None
             fault["max_pending"] = max(h[2] for h in points)
+            fault["all_offline_s"] = sum(1 for h in points if h[1] == 0)
         errors = {}
         for second in range(int(fault["start"]), int(end) + 1):
             for status, n in statuses.get(second, {}).items():
                 if status.startswith("5"):
                     errors[status] = errors.get(status, 0) + n
         fault["nginx_5xx"] = errors
+
+
+def observations(summary):
+    """What is not a failure of the checks but worth a look: outages, silent canaries."""
+    notes = []
+    for f in summary.get("faults", []):
+        if f.get("all_offline_s", 0) >= 2:
+            notes.append(
+                "%s at %.0f s: every page offline for %d s, %s; nginx answered %s"
+                % (
+                    f["name"],
+                    f["start"],
+                    f["all_offline_s"],
+                    "all back %.0f s after it started" % f["all_connected_after_s"]
+                    if f.get("all_connected_after_s") is not None
+                    else "not all back before the next fault",
+                    ", ".join("%d x %s" % (n, st) for st, n in sorted(f["nginx_5xx"].items()))
+                    or "no 5xx",
+                )
+            )
+    for name, c in (summary.get("canaries") or {}).items():
+        if c["longest_silence_s"] > 15:
+            notes.append(
+                "%s got no live post for %d s from %s s"
+                % (name, c["longest_silence_s"], c["silence_from_s"])
+            )
+    return notes
 
 
 def canary_silences(timeline, window):
@@ -274,6 +302,8 @@ def summary_lines(summary):
                 sum(f.get("nginx_5xx", {}).values()),
             )
         )
+    for note in summary.get("observations", []):
+        lines.append("  NOTE: %s" % note)
     for failure in summary.get("failures", []):
         lines.append("  FAILURE: %s" % failure)
     return lines
@@ -436,6 +466,9 @@ def markdown(summary, plotted):
     if summary.get("failures"):
         parts.append("\n## Failures\n")
         parts.extend("- %s" % f for f in summary["failures"])
+    if summary.get("observations"):
+        parts.append("\n## Observations (not failures of the checks)\n")
+        parts.extend("- %s" % n for n in summary["observations"])
     if plotted:
         parts.append(
             "\n## Over time\n\n![posts/s, latency, memory and open files over the run](soak.png)\n\n"
@@ -506,7 +539,17 @@ def markdown(summary, plotted):
     v = summary.get("views")
     if v:
         parts.append("\n## What the clients saw\n")
-        parts.append(_table(["finding", "n"], sorted(v["totals"].items())))
+        totals = v["totals"]
+        rows = [(k, totals.get(k, 0)) for k in views.Findings.KINDS + ("incomplete_at_end",)]
+        rows += [("allowed: " + k, totals.get(k, 0)) for k in views.Findings.ALLOWED]
+        rows += [
+            (k.split(":", 1)[1], n) for k, n in sorted(totals.items()) if k.startswith("seen:")
+        ]
+        parts.append(
+            "Failures first, then the overlaps the protocol allows, then what was seen "
+            "(a view is one page on one wall; a join is one join ack).\n"
+        )
+        parts.append(_table(["", "n"], rows))
         if v["failures"]:
             parts.append("\nFirst failing client views (segments: one per join ack):\n")
             for f in v["failures"][:15]:

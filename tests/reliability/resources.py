@@ -86,6 +86,8 @@ class Sampler:
             for pid in pids:
                 try:
                     proc = self._proc(pid)
+                    if proc.status() == psutil.STATUS_ZOMBIE:
+                        continue  # exited, not yet reaped: nothing to measure
                     rss += proc.memory_info().rss
                     fds += proc.num_fds()
                     cpu += proc.cpu_percent(None)

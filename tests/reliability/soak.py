@@ -726,6 +726,7 @@ class Soak:
             per_second,
         )
         summary["canaries"] = report.canary_silences(timeline, summary["soak_window"])
+        summary["observations"] = report.observations(summary)
         summary["failures"] = failures
         summary["passed"] = not failures and results is not None
         report.write(self.dir, summary, timeline, self.sampler.samples if self.sampler else [])
