@@ -203,7 +203,7 @@ class Crowd:
     # -- the end -------------------------------------------------------------------
 
     async def _finish(self, timeout, result_path):
-        rdb = redis.Redis(port=self.config["redis_port"], decode_responses=True)
+        rdb = redis.Redis(port=self.config["redis_port"], decode_responses=True, socket_timeout=30)
         walls = sorted({w for c in self.everyone for w in c.syncs})
         newest = {}
         for wall in walls:

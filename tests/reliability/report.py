@@ -15,25 +15,31 @@ MIB = 2**20
 
 
 def scan_logs(folder):
-    """Per log file: counts of tracebacks, ERROR and WARNING lines, and the first few."""
+    """Per log file (the app processes' and nginx's error log): counts of tracebacks,
+    errors and warnings, and the most frequent messages with their numbers blanked."""
     out = {}
     for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
+        if os.path.basename(path) == "access.log":
+            continue
         counts = {"traceback": 0, "error": 0, "warning": 0}
-        first = []
+        messages = {}
         with open(path, errors="replace") as f:
             for line in f:
                 kind = None
                 if line.startswith("Traceback"):
                     kind = "traceback"
-                elif re.search(r"\bERROR\b|\bCRITICAL\b", line):
+                elif re.search(r"\b(ERROR|CRITICAL)\b|\[(error|crit|alert|emerg)\]", line):
                     kind = "error"
-                elif re.search(r"\bWARNING\b", line):
+                elif re.search(r"\bWARNING\b|\[warn\]", line):
                     kind = "warning"
                 if kind:
                     counts[kind] += 1
-                    if kind != "warning" and len(first) < 8:
-                        first.append(line.rstrip()[:300])
-        out[os.path.basename(path)] = {"counts": counts, "first": first}
+                    text = re.sub(r"^[\d/:, -]+", "", line.strip())  # the timestamp
+                    text = re.sub(r"sid=[^ &\"]+", "sid=S", text)
+                    text = re.sub(r"\d+", "N", text)[:160]
+                    messages[text] = messages.get(text, 0) + 1
+        top = sorted(messages.items(), key=lambda kv: -kv[1])[:8]
+        out[os.path.basename(path)] = {"counts": counts, "top": top}
     return out
 
 
@@ -611,8 +617,11 @@ def markdown(summary, plotted):
             )
         )
         for name, v in logs.items():
-            if v["first"]:
-                parts.append("\n`%s`:\n```\n%s\n```" % (name, "\n".join(v["first"])))
+            if v["top"]:
+                parts.append(
+                    "\n`%s`, most frequent (numbers as N):\n```\n%s\n```"
+                    % (name, "\n".join("%6d  %s" % (n, text) for text, n in v["top"]))
+                )
     if summary.get("error"):
         parts.append("\n## The run broke\n\n```\n%s\n```" % summary["error"])
     parts.append(

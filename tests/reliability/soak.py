@@ -640,7 +640,7 @@ class Soak:
     # -- the verdict -----------------------------------------------------------------
 
     def stored_entries(self):
-        client = redis.Redis(port=self.redis.port, decode_responses=True)
+        client = redis.Redis(port=self.redis.port, decode_responses=True, socket_timeout=30)
         try:
             return {
                 wall: client.xrange(keys.posts(wall)) for wall in self.config.walls + [CANARY_WALL]
