@@ -7,7 +7,7 @@ PORT ?= 5000
 
 N ?= 3
 
-.PHONY: run test test-heavy test-js lint format cluster bench venv dev clean
+.PHONY: run test test-heavy test-js lint format cluster bench soak venv dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ cluster: venv
 ## The wall against the Node.js Socket.IO server (QUICK=1: under 2 minutes); see docs/performance.md.
 bench: dev
 	QUICK=$(QUICK) $(BIN)/python -m bench $(BENCH_ARGS)
+
+## Chaos soak: 3 app processes behind nginx on one Redis, 500+ clients, a fault every
+## couple of minutes; SOAK_S seconds (default 1800; SOAK_S=120 runs every fault once).
+## Writes test-artifacts/soak/<timestamp>/; fails if a post was lost, doubled or reordered.
+soak: dev
+	SOAK_S=$(SOAK_S) $(BIN)/python -m tests.reliability.soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -6,6 +6,14 @@ thousands of connections in one event loop, binds each to a source address
 reconnects and re-joins with ``after`` like the browser page does. It speaks
 engine.io 4 / Socket.IO 5 on the ``/wall`` namespace, over WebSocket or
 long-polling.
+
+For long runs with many clients (tests/reliability/), ``keep=False`` keeps
+nothing per post, and a subclass sees everything through hooks called in
+wire order, synchronously, as each packet is read: :meth:`on_post`,
+:meth:`on_event`, ``call(..., on_reply=)``, :meth:`on_session` and
+:meth:`on_disconnect`. ``watch_pings=True`` drops a connection whose
+server fell silent for longer than its ping interval plus ping timeout,
+as socket.io-client does.
 """
 
 import asyncio
@@ -23,11 +31,22 @@ class Disconnected(Exception):
 
 
 class AioWallClient:
-    def __init__(self, base_url, transport="websocket", local_addr=None, reconnect=False):
+    def __init__(
+        self,
+        base_url,
+        transport="websocket",
+        local_addr=None,
+        reconnect=False,
+        keep=True,
+        watch_pings=False,
+    ):
         self.base_url = base_url.rstrip("/")
         self.transport = transport
         self.local_addr = local_addr
         self.reconnect = reconnect
+        self.keep = keep  # False: no per-post lists below (long runs; use the hooks)
+        self.watch_pings = watch_pings
+        self.newest = {}  # wall -> newest post id shown on that wall
         self.posts = []  # merged by id, in id order: what a page would show
         self.live = []  # ids exactly as ``new post`` delivered them
         self.events = []  # (name, payload) of every other server event
@@ -44,6 +63,29 @@ class AioWallClient:
         self._send_lock = asyncio.Lock()
         self._task = None
         self._ready = None
+        self._replies = {}  # ack id -> on_reply hook
+        self._silence = None  # seconds without a packet after which the server is gone
+
+    # -- hooks for subclasses: called synchronously, in wire order -------------
+
+    def on_post(self, post):
+        """A ``new post`` was read (before any later packet is)."""
+
+    def on_event(self, name, payload):
+        """Any other server event was read (``online``, ``resync``, ...)."""
+
+    def on_session(self, reconnected):
+        """A session is open and connected to ``/wall``; ``reconnected`` after a drop.
+
+        By default a reconnection re-joins every wall with ``after``.
+        """
+        if reconnected:
+            # From a task of its own: the reader must go back to reading,
+            # or the join's ack would never be seen.
+            asyncio.ensure_future(self._rejoin())
+
+    def on_disconnect(self, reason):
+        """The connection was lost (pending calls fail with :class:`Disconnected`)."""
 
     # -- public --------------------------------------------------------------
 
@@ -58,27 +100,47 @@ class AioWallClient:
             await self._session.close()
             raise
         self._task = asyncio.ensure_future(self._run())
+        self.on_session(False)
         return self
 
-    async def call(self, event, data, timeout=10):
+    async def call(self, event, data, timeout=10, on_reply=None):
+        """Send ``event`` and return its ack's payload.
+
+        :param on_reply: called with the payload as the ack is read, before
+            any packet after it (the return comes later, from the event loop).
+        :raises Disconnected: the connection is or went down; TimeoutError.
+        """
         if not self.connected:
             raise Disconnected(event)
         ack_id = self.last_ack_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._acks[ack_id] = future
-        await self._send("42%s,%d%s" % (NS, ack_id, json.dumps([event, data])))
+        if on_reply is not None:
+            self._replies[ack_id] = on_reply
         try:
+            await self._send("42%s,%d%s" % (NS, ack_id, json.dumps([event, data])))
             return await asyncio.wait_for(future, timeout)
         finally:
             self._acks.pop(ack_id, None)
+            self._replies.pop(ack_id, None)
 
     async def join(self, wall, after=None):
         data = {"wall": wall} if after is None else {"wall": wall, "after": after}
-        reply = await self.call("join", data)
+        reply = await self.call("join", data, on_reply=lambda r: self._joined(wall, r))
         assert reply["ok"], reply
         self.walls.add(wall)
-        self._merge(reply["posts"])
         return reply
+
+    async def http_get(self, path, timeout=10):
+        """GET ``path`` from this client's address; return ``(status, JSON or None)``."""
+        async with self._session.get(
+            self.base_url + path, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as resp:
+            body = await resp.read()
+            try:
+                return resp.status, json.loads(body)
+            except ValueError:
+                return resp.status, None
 
     async def post(self, wall, message, client_id=None):
         data = {"wall": wall, "username": "aio", "message": message}
@@ -123,7 +185,7 @@ class AioWallClient:
                 self._url("websocket").replace("http", "ws", 1), autoping=False
             )
             opening = await self._ws.receive_str()
-            self._sid = json.loads(opening[1:])["sid"]
+            self._opened(opening)
             await self._ws.send_str("40" + NS + ",")
             while not self._ready.done():
                 self._packet(await self._ws.receive_str())
@@ -131,54 +193,79 @@ class AioWallClient:
             async with self._session.get(self._url("polling")) as resp:
                 self._check(resp)
                 body = await resp.text()
-            self._sid = json.loads(body.split(SEP)[0][1:])["sid"]
+            self._opened(body.split(SEP)[0])
             await self._send("40" + NS + ",")
             while not self._ready.done():
                 await self._poll_once()
         self.connected = True
 
+    def _opened(self, packet):
+        opening = json.loads(packet[1:])
+        self._sid = opening["sid"]
+        if self.watch_pings:
+            # socket.io-client's rule: no ping within interval + timeout, the server is gone
+            self._silence = (opening["pingInterval"] + opening["pingTimeout"]) / 1000.0
+
+    async def _read_some(self):
+        if self._ws is not None:
+            msg = await self._ws.receive()
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                raise Disconnected(str(msg.type))
+            self._packet(msg.data)
+        else:
+            await self._poll_once()
+
     async def _run(self):
         while True:
             try:
                 while True:
-                    if self._ws is not None:
-                        msg = await self._ws.receive()
-                        if msg.type != aiohttp.WSMsgType.TEXT:
-                            raise Disconnected(str(msg.type))
-                        self._packet(msg.data)
+                    if self._silence is None:
+                        await self._read_some()
                     else:
-                        await self._poll_once()
+                        try:
+                            async with asyncio.timeout(self._silence):
+                                await self._read_some()
+                        except TimeoutError:
+                            raise Disconnected("the server fell silent")
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 self.connected = False
                 for future in self._acks.values():
                     if not future.done():
                         future.set_exception(Disconnected("connection lost"))
+                self.on_disconnect(exc)
+                if self._ws is not None and not self._ws.closed:
+                    try:  # fell silent: nobody else will close it
+                        await asyncio.wait_for(self._ws.close(), 2)
+                    except Exception:
+                        pass
                 if not self.reconnect:
                     return
             await self._reconnect()
 
+    def reconnect_delay(self, failures):
+        """Seconds to wait before reconnect attempt ``failures + 1``."""
+        return min(0.2 * 2**failures, 2.0)
+
     async def _reconnect(self):
-        delay = 0.2
+        failures = 0
         while self.reconnect:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.reconnect_delay(failures))
             try:
                 await asyncio.wait_for(self._open(), 10)
             except Exception:
-                delay = min(delay * 2, 2.0)
+                failures += 1
                 continue
             self.reconnects += 1
-            # Re-join from a task of its own: this one must go back to
-            # reading, or the join's ack would never be seen.
-            asyncio.ensure_future(self._rejoin())
+            self.on_session(True)
             return
 
     async def _rejoin(self):
-        after = self.posts[-1]["id"] if self.posts else None
+        # Each wall from the newest post shown on it (one client may watch several).
         try:
             for wall in list(self.walls):
-                await self.join(wall, after)
+                await self.join(wall, self.newest.get(wall))
         except Exception:
             pass  # the connection dropped again; the next reconnect re-joins
 
@@ -208,7 +295,7 @@ class AioWallClient:
             return
         kind = packet[0]
         if kind == "2":  # ping: answer at once, as engine.io requires
-            asyncio.ensure_future(self._send("3"))
+            asyncio.ensure_future(self._send("3")).add_done_callback(_ignore_failure)
         elif kind == "1":
             raise Disconnected("closed by the server")
         elif kind == "4":
@@ -230,23 +317,52 @@ class AioWallClient:
             name, *args = json.loads(rest)
             payload = args[0] if args else None
             if name == "new post":
-                self.arrivals.append(("post", payload["id"]))
-                self.live.append(payload["id"])
+                if self.keep:
+                    self.arrivals.append(("post", payload["id"]))
+                    self.live.append(payload["id"])
                 self._merge([payload])
+                self.on_post(payload)
             else:
-                self.events.append((name, payload))
+                if self.keep:
+                    self.events.append((name, payload))
+                self.on_event(name, payload)
         elif kind == "3":
             digits = len(rest) - len(rest.lstrip("0123456789"))
-            self.arrivals.append(("ack", int(rest[:digits])))
-            future = self._acks.get(int(rest[:digits]))
+            ack_id = int(rest[:digits])
+            if self.keep:
+                self.arrivals.append(("ack", ack_id))
+            future = self._acks.get(ack_id)
             if future is not None and not future.done():
-                future.set_result(json.loads(rest[digits:])[0])
+                payload = json.loads(rest[digits:])[0]
+                hook = self._replies.pop(ack_id, None)
+                if hook is not None:
+                    hook(payload)
+                future.set_result(payload)
+
+    def _joined(self, wall, reply):
+        if reply.get("ok"):
+            self._merge(reply["posts"])
 
     def _merge(self, posts):
+        for post in posts:
+            wall, newest = post.get("wall"), self.newest.get(post.get("wall"))
+            if newest is None or _id_key(post["id"]) > _id_key(newest):
+                self.newest[wall] = post["id"]
+        if not self.keep:
+            return
         # Merge by id, as the page does: a re-join may overlap live posts.
         known = {p["id"] for p in self.posts}
         for post in posts:
             if post["id"] not in known:
                 self.posts.append(post)
                 known.add(post["id"])
-        self.posts.sort(key=lambda p: tuple(int(x) for x in p["id"].split("-")))
+        self.posts.sort(key=lambda p: _id_key(p["id"]))
+
+
+def _id_key(post_id):
+    return tuple(int(x) for x in post_id.split("-"))
+
+
+def _ignore_failure(task):
+    if not task.cancelled():
+        task.exception()  # retrieved: a pong lost with its connection is no news
