@@ -162,7 +162,7 @@ def render_nginx_conf(app_ports, listen_port, workdir, static_root=None):
     """The shipped nginx.conf with local ports and paths; nothing else changes."""
     with open(NGINX_CONF) as f:
         conf = f.read()
-    servers = "".join("        server 127.0.0.1:%d;\n" % p for p in app_ports)
+    servers = "".join("        server 127.0.0.1:%d max_fails=0;\n" % p for p in app_ports)
     conf, n = re.subn(
         r"(# --- the app processes: edit this list ---\n).*?(\s*# --- end of the list ---)",
         lambda m: m.group(1) + servers.rstrip("\n") + m.group(2),
