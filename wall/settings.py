@@ -162,6 +162,8 @@ class Settings:
     redis_url: str = _env("REDIS_URL", _redis_url, "")
     data_dir: str = _env("WALL_DATA_DIR", _optional, "")
     redis_fsync: str = _env("WALL_REDIS_FSYNC", _one_of("everysec", "always"), "everysec")
+    redis_min_replicas: int = _env("WALL_REDIS_MIN_REPLICAS", _whole(0, 16), "0")
+    redis_replica_timeout_ms: int = _env("WALL_REDIS_REPLICA_TIMEOUT_MS", _whole(1, 2000), "1000")
     default_wall: str = _env("WALL_DEFAULT", _wall, "main")
     history: int = _env("WALL_HISTORY", _whole(1), "10000")
     rate_limits: bool = _env("WALL_RATE_LIMITS", _flag, "on")

@@ -34,7 +34,10 @@ class Storage:
         app started, or None.
     """
 
-    def __init__(self, url, history, embedded=None, on_skip=None):
+    def __init__(
+        self, url, history, embedded=None, on_skip=None, min_replicas=0, replica_timeout_ms=1000
+    ):
+        from .durable import Durability
         from .entries import EntryLog
         from .posts import PostStore
         from .presence import PresenceStore
@@ -47,7 +50,12 @@ class Storage:
         self.redis = connection.client(self.topology)
         #: stream entries this version does not understand: logged once, counted
         self.entries = EntryLog(on_skip)
-        self.posts = PostStore(self.redis, history=history, entries=self.entries)
+        durability = None
+        if min_replicas:
+            durability = Durability(self.redis, min_replicas, replica_timeout_ms)
+        self.posts = PostStore(
+            self.redis, history=history, entries=self.entries, durability=durability
+        )
         self.presence = PresenceStore(self.redis)
         self._limits = None
 
@@ -99,7 +107,15 @@ def init_app(app, settings, metrics=None):
         url = embedded.start()
         log.info("embedded Redis %s on %s (data in %s)", embedded.binary, url, data_dir)
     on_skip = metrics.entries_skipped.inc if metrics is not None else None
-    storage = app.extensions["wall.storage"] = Storage(url, settings.history, embedded, on_skip)
+    storage = app.extensions["wall.storage"] = Storage(
+        url,
+        settings.history,
+        embedded,
+        on_skip,
+        min_replicas=settings.redis_min_replicas,
+        replica_timeout_ms=settings.redis_replica_timeout_ms,
+    )
+    storage.check()
     return storage
 
 

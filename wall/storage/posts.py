@@ -101,10 +101,12 @@ class PostStore:
     :param entries: the :class:`~wall.storage.entries.EntryLog` of skipped entries.
     """
 
-    def __init__(self, client, history=10000, entries=None):
+    def __init__(self, client, history=10000, entries=None, durability=None):
         self.redis = client
         self.history = history
         self.entries = entries or EntryLog()
+        #: a :class:`~wall.storage.durable.Durability`: posts wait for replicas
+        self.durability = durability
         self._add_post = lua.register(client, "add_post")
         self._delete_post = lua.register(client, "delete_post")
         self._moderate = lua.register(client, "moderate")
@@ -120,6 +122,11 @@ class PostStore:
         With a ``client_id`` already used on this wall in the last 24 h the
         original post comes back (``exists``) and nothing is stored.
         """
+        if self.durability is not None:
+            result = self.add_posts([new])[0]
+            if isinstance(result, Exception):
+                raise result
+            return result
         script_keys, args = self._add_post_call(new)
         return self._added(self._add_post(keys=script_keys, args=args), new)
 
@@ -128,6 +135,12 @@ class PostStore:
 
         :return: one :class:`Added` or exception per post, in order.
         """
+        if self.durability is not None:
+            calls = [self._add_post_call(new) for new in posts]
+            replies = self.durability.run(self._add_post, calls)
+            return [
+                r if isinstance(r, Exception) else self._added(r, n) for n, r in zip(posts, replies)
+            ]
         pipe = self.redis.pipeline(transaction=False)
         for new in posts:
             script_keys, args = self._add_post_call(new)

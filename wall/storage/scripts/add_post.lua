@@ -23,6 +23,9 @@ local cid = ARGV[3]
 if cid ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then
+    -- a write, so that a WAIT after this retry also covers the original
+    -- (wall/storage/durable.py)
+    redis.call('SET', KEYS[2], existing, 'KEEPTTL')
     local found = redis.call('XRANGE', KEYS[1], existing, existing)
     if #found > 0 then return {0, found[1][1], found[1][2]} end
     return {0, existing}
