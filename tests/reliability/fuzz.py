@@ -15,16 +15,27 @@ the second with them on, for the last ``FUZZ_LIMITED`` share of the run
   requests, and JSON payloads for every event, by ``FUZZ_WORKERS`` clients
   at once (default 200), each on its own loopback address.
 
-It fails (exit 1) on: a 5xx from any request; traceback text (or an
-``internal`` error) in any reply or frame; a malformed ack; an oversize
-message that does not close its session; a server process that exits; a
-**canary** (an order-keeping aiohttp client per transport, on 127.0.0.2)
-that does not get its own post back as ``new post`` within
-``FUZZ_CANARY_DEADLINE`` seconds (default 5), every ``FUZZ_CANARY_EVERY``
-inputs (default 250); a traceback in a server's log; an RSS past the bound
-(see :data:`RSS_GROWTH_MAX`). Failures print the input and the seed as they
-happen (the first of each kind); the run goes on to show more kinds. Progress every 5 s; a JSON
-summary in test-artifacts/fuzz/<timestamp>.json.
+It fails (exit 1) on:
+
+- a 5xx from any HTTP request (polling, upgrades, schemathesis' cases; Redis
+  stays up, so ``unavailable`` is a failure too, as an ack or a 503);
+- traceback text, or an ``internal`` error, in any reply or frame;
+- an ack of the wrong shape (docs/protocol.md: ``{"ok": ...}``);
+- a long-polling POST not answered within :data:`POST_TIMEOUT` s;
+- a message over 64 KiB that does not close its session;
+- a **canary** (an order-keeping aiohttp client per transport, on 127.0.0.2)
+  that does not get its own post back as ``new post`` within
+  ``FUZZ_CANARY_DEADLINE`` s (default 5); one posts every
+  ``FUZZ_CANARY_EVERY`` inputs (default 250) or 3 s, whichever comes first;
+- a server process that exits, or does not exit within 10 s of SIGTERM at
+  the end; a traceback in a server's log;
+- an RSS past the bounds (:data:`RSS_GROWTH_MAX`, :data:`RSS_PEAK_MAX`).
+
+Failures print the input, the seed and the command that replays it as they
+happen (the first of each kind; the summary counts them all), and the run
+goes on to find more kinds. Progress every 5 s; a JSON summary in
+test-artifacts/fuzz/<timestamp>.json. ``FUZZ_KINDS=payload,frame`` runs only
+those kinds (other inputs for the same seed).
 """
 
 import argparse
@@ -63,14 +74,19 @@ PROBE_TIMEOUT = 1.5
 POST_TIMEOUT = 2.0
 #: distinct kinds of failure before the run stops early (each keeps 3 examples)
 MAX_FAILURES = 50
+#: seconds a reused session may sit unused: engine.io pings every 25 s and drops
+#: a session that has not answered within 20 s more
+IDLE_MAX = 20.0
 #: seconds a server has to drain and exit after SIGTERM
 STOP_TIMEOUT = 10
-#: RSS bounds of a server process: growth over its RSS once warmed up (after its
-#: first 1,000 inputs) and at the end over the start. The fuzz keeps at most
-#: FUZZ_WORKERS x 3 connections open, each allowed one 64 KiB message in
-#: flight plus socket buffers: a few MiB; what is left is allocator slack.
-#: A leak of even 100 bytes per input over 100,000 inputs passes 10 MiB of
-#: real growth, so 48 MiB past the warmed-up RSS is both roomy and telling.
+#: RSS bounds of a server process. Its peak over its start: FUZZ_WORKERS (200)
+#: clients hold up to 3 sessions each, each with engine.io, Socket.IO and
+#: eventlet state (tens of KiB) and up to one 64 KiB message in flight: some
+#: 40-60 MiB at worst (measured: +20 MiB). Its growth from its RSS once warmed
+#: up (after the first 1,000 inputs of its phase, when that concurrency is
+#: allocated) to the end: none is expected but allocator slack; 48 MiB catches
+#: a leak of 600 bytes per input over a 100,000 run, and any leak of whole
+#: connections (a held request costs about 90 KiB).
 RSS_GROWTH_MAX = 48 * 2**20
 RSS_PEAK_MAX = 96 * 2**20
 ACK_FIELDS = {
@@ -168,6 +184,7 @@ class Worker:
         self.registry = registry  # sids of every worker's live sessions
         self.ws = None
         self.poll = None
+        self.ws_used = self.poll_used = 0.0
         self.item = None
 
     # the scanner of every byte received, for the input that runs now
@@ -241,21 +258,20 @@ class Worker:
             self.run.surprise("an unknown event answered %s" % ack["error"], item)
 
     def after_answer(self, item, outcome):
-        """Turn a reused session's outcome into counts (close and quiet are allowed
-        unless the input asked for an ack and nothing excuses the silence)."""
-        if item.expect == "answer" and outcome != "answered":
-            if outcome == "closed" and item.may_close:
-                return outcome
-            self.run.surprise(
-                "%s without an ack%s"
-                % (outcome, "" if item.may_close else " (nothing excuses it)"),
-                item,
-            )
+        """Count a reused session's outcome. An input that asked for an ack and got a
+        close or silence is noted with what excuses it (too big, not UTF-8...), if
+        anything; a POST never answered is already a failure."""
+        if item.expect == "answer" and outcome not in ("answered", "unanswered"):
+            excuse = item.may_close or "nothing excuses it"
+            self.run.surprise("%s without an ack (%s)" % (outcome, excuse), item)
         return outcome
 
     # -- WebSocket, reused session -----------------------------------------------------
 
     async def ws_session(self):
+        if self.ws is not None and time.monotonic() - self.ws_used > IDLE_MAX:
+            self.ws.close()  # it did not read the server's pings: the server may drop it
+        self.ws_used = time.monotonic()
         if self.ws is None or self.ws.closed:
             self.registry.discard(getattr(self.ws, "sid", None))
             self.ws = await self.phase.open_ws(self.scan, self.address)
@@ -296,6 +312,9 @@ class Worker:
     # -- long-polling, reused session --------------------------------------------------------
 
     async def polling_session(self):
+        if self.poll is not None and time.monotonic() - self.poll_used > IDLE_MAX:
+            await self.poll.close()  # it answered no ping: the server may drop it
+        self.poll_used = time.monotonic()
         if self.poll is None or self.poll.closed:
             self.registry.discard(getattr(self.poll, "sid", None))
             self.poll = await wire.PollingSession.open(
@@ -639,6 +658,7 @@ class Watch:
         self.procs = {name: psutil.Process(s.pid) for name, s in servers.items()}
         self.samples = {name: [] for name in servers}
         self.cpu = {}
+        self.phase_start = {}  # name -> inputs done when its phase began
         self.warm = {}
 
     def sample(self, inputs_done):
@@ -665,7 +685,9 @@ class Watch:
         if not samples:
             return {}
         rss = [s[2] for s in samples]
-        warm = next((s[2] for s in samples if s[1] >= 1000), rss[0])
+        # warmed up: after the first 1,000 inputs of its own phase
+        warm_at = self.phase_start.get(name, 0) + 1000
+        warm = next((s[2] for s in samples if s[1] >= warm_at), rss[-1])
         mib = 2**20
         step = max(1, len(samples) // 60)
         return {
@@ -820,6 +842,7 @@ async def fuzz(run, config, servers):
             % (phase.name, len(phase.indices), phase.http_quota, phase.url),
             flush=True,
         )
+        watch.phase_start[phase.name] = run.done_socket + sum(p.http.done for p in phases if p.http)
         await phase.go(watch)
     watch.sample(run.n)
     run.stop.set()
