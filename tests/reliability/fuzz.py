@@ -116,6 +116,7 @@ class Run:
         self.kinds = {}
         self.outcomes = {}
         self.statuses = {}
+        self.acks = {}  # "<event> <ok or error code>" -> count
         self.seconds = {}  # time spent per kind and outcome, by the workers together
         self.unexpected = {}  # not failures: what surprised, with an example each
         self.failures = {}  # signature -> {"what", "count", "examples"}
@@ -216,7 +217,7 @@ class Worker:
             self.run.surprise("could not open a session: %s" % str(exc)[:60], item)
         except (OSError, TimeoutError) as exc:
             outcome = "connect error"
-            self.run.surprise("connection error %s" % type(exc).__name__, item)
+            self.run.surprise("connection error %s: %s" % (type(exc).__name__, exc), item)
         self.run.count(item, outcome, time.monotonic() - started)
         self.item = None
 
@@ -232,6 +233,9 @@ class Worker:
         if not (isinstance(args, list) and len(args) == 1 and isinstance(args[0], dict)):
             return self.fail("an ack that is not one object", text.encode()[:2000])
         ack = args[0]
+        code = "ok" if ack.get("ok") is True else str(ack.get("error"))
+        key = "%s %s" % (item.event if item.event in ACK_FIELDS else "other event", code)
+        self.run.acks[key] = self.run.acks.get(key, 0) + 1
         if not isinstance(ack.get("ok"), bool):
             return self.fail("an ack without ok", text.encode()[:2000])
         if ack["ok"]:
@@ -932,6 +936,7 @@ def main(argv=None):
         "inputs_by_kind": dict(sorted(run.kinds.items()), http=http_cases),
         "outcomes": dict(sorted(run.outcomes.items())),
         "worker seconds by outcome": {k: round(v, 1) for k, v in sorted(run.seconds.items())},
+        "acks by event and answer": dict(sorted(run.acks.items())),
         "socket.io http statuses": dict(sorted(run.statuses.items())),
         "http": http,
         "canary": {

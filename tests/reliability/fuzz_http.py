@@ -72,7 +72,7 @@ class HttpFuzz:
         self.statuses = {}
         self.by_operation = {}
         self.notes = {}
-        self.note_examples = []
+        self.note_examples = {}
         self.rounds = 0
         self.error = None
         self.lock = threading.Lock()
@@ -170,9 +170,10 @@ class HttpFuzz:
             for failure in group.exceptions:
                 with self.lock:
                     self.notes[failure.title] = self.notes.get(failure.title, 0) + 1
-                    if len(self.note_examples) < 5:
-                        self.note_examples.append(
-                            "%s: %s -> %d" % (failure.title, label, response.status_code)
+                    examples = self.note_examples.setdefault(failure.title, [])
+                    if len(examples) < 3:
+                        examples.append(
+                            "%s -> %d: %s" % (label, response.status_code, case.as_curl_command())
                         )
         if elapsed > 5:
             self.on_failure("HTTP reply took %.1f s" % elapsed, self._detail(case, response, label))

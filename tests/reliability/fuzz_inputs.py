@@ -420,7 +420,38 @@ def deep(rng):
     return opener * depth + inner + closer * depth, depth
 
 
+def post_burst(rng):
+    """Good posts in a row on one session, the last asking for its ack: past the
+    socket rate limit (5 per 10 s) when it is on, so ``rate_limited`` is answered."""
+    n = rng.randint(6, 12)
+    wall = "fz-%d" % rng.randrange(40)
+    ack = rng.randrange(1, 1000)
+    packets = []
+    for i in range(n):
+        data = {"wall": wall, "username": "burst", "message": "post %d of %d" % (i + 1, n)}
+        packets.append(
+            encode("42%s,%s%s" % (NS, ack if i == n - 1 else "", json.dumps(["add to wall", data])))
+        )
+    transport = "ws" if rng.random() < 0.6 else "polling"
+    if transport == "ws":
+        messages = [(1, p) for p in packets]
+    else:
+        messages = [("text/plain;charset=UTF-8", b"\x1e".join(packets))]
+    return Input(
+        0,
+        "payload",
+        transport,
+        "%d good posts in a row" % n,
+        messages=messages,
+        ack_id=ack,
+        event="add to wall",
+        expect="answer",
+    )
+
+
 def payload(rng, host):
+    if rng.random() < 0.03:
+        return post_burst(rng)
     r = rng.random()
     event = rng.choice(EVENTS) if r < 0.85 else rng.choice(OTHER_EVENTS)
     note = [repr(event[:30])]

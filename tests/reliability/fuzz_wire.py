@@ -119,11 +119,18 @@ def standard_ws_headers(host, key=None):
     ]
 
 
+class ConnectTimeout(TimeoutError):
+    """The TCP connection itself took longer than the timeout."""
+
+
 async def _open(host, port, local_addr, timeout):
-    return await asyncio.wait_for(
-        asyncio.open_connection(host, port, local_addr=(local_addr, 0) if local_addr else None),
-        timeout,
-    )
+    try:
+        return await asyncio.wait_for(
+            asyncio.open_connection(host, port, local_addr=(local_addr, 0) if local_addr else None),
+            timeout,
+        )
+    except TimeoutError:
+        raise ConnectTimeout("no TCP connection within %.0f s" % timeout) from None
 
 
 class RawWebSocket:
@@ -277,11 +284,19 @@ class WsSession:
             ws.close()
             raise Closed("upgrade answered %s" % ws.status)
         session = cls(ws)
-        opening = await asyncio.wait_for(session.next_message(), timeout)
+        try:
+            opening = await asyncio.wait_for(session.next_message(), timeout)
+        except TimeoutError:
+            ws.close()
+            raise TimeoutError("no engine.io open packet within %.0f s of the 101" % timeout)
         session.sid = json.loads(opening[1:])["sid"]
         if namespace:
             await session.send_text("40%s," % NS)
-            await asyncio.wait_for(session.until(lambda m: m.startswith("40" + NS)), timeout)
+            try:
+                await asyncio.wait_for(session.until(lambda m: m.startswith("40" + NS)), timeout)
+            except TimeoutError:
+                ws.close()
+                raise TimeoutError("no answer to 40/wall, within %.0f s" % timeout)
         session.messages = []
         return session
 
