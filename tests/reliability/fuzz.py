@@ -121,7 +121,7 @@ class Run:
         self.unexpected = {}  # not failures: what surprised, with an example each
         self.failures = {}  # signature -> {"what", "count", "examples"}
         self.canary = {"round_trips": 0, "rate_limited_retries": 0, "latencies_ms": []}
-        self.rss = {}
+        self.kinds_only = ""  # FUZZ_KINDS, for the replay command
         self.done_socket = 0
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -153,8 +153,9 @@ class Run:
                 return
             record = {"detail": detail, "phase": phase}
             if replay is not None:
-                record["replay"] = "FUZZ_SEED=%s python -m tests.reliability.fuzz --replay %d" % (
+                record["replay"] = "FUZZ_SEED=%s %spython -m tests.reliability.fuzz --replay %d" % (
                     self.seed,
+                    "FUZZ_KINDS=%s " % self.kinds_only if self.kinds_only else "",
                     replay,
                 )
             entry["examples"].append(record)
@@ -178,11 +179,10 @@ class Worker:
 
     probe_ids = itertools.count(3_000_000_000)
 
-    def __init__(self, phase, address, registry):
+    def __init__(self, phase, address):
         self.phase = phase
         self.run = phase.run
         self.address = address
-        self.registry = registry  # sids of every worker's live sessions
         self.ws = None
         self.poll = None
         self.ws_used = self.poll_used = 0.0
@@ -192,7 +192,10 @@ class Worker:
     def scan(self, chunk):
         found = wire.leak(chunk)
         if found:
-            self.fail("traceback text %r in what the server sent" % found, chunk[:2000])
+            self.fail(
+                "traceback text (or an internal error) %r in what the server sent" % found,
+                chunk[:2000],
+            )
 
     def fail(self, what, received=b""):
         item = self.item
@@ -234,7 +237,8 @@ class Worker:
             return self.fail("an ack that is not one object", text.encode()[:2000])
         ack = args[0]
         code = "ok" if ack.get("ok") is True else str(ack.get("error"))
-        key = "%s %s" % (item.event if item.event in ACK_FIELDS else "other event", code)
+        event = item.event if isinstance(item.event, str) and item.event in ACK_FIELDS else None
+        key = "%s %s" % (event or "other event", code)
         self.run.acks[key] = self.run.acks.get(key, 0) + 1
         if not isinstance(ack.get("ok"), bool):
             return self.fail("an ack without ok", text.encode()[:2000])
@@ -277,9 +281,7 @@ class Worker:
             self.ws.close()  # it did not read the server's pings: the server may drop it
         self.ws_used = time.monotonic()
         if self.ws is None or self.ws.closed:
-            self.registry.discard(getattr(self.ws, "sid", None))
             self.ws = await self.phase.open_ws(self.scan, self.address)
-            self.registry.add(self.ws.sid)
         self.ws.ws.scan = self.scan
         self.ws.messages = []
         return self.ws
@@ -320,11 +322,9 @@ class Worker:
             await self.poll.close()  # it answered no ping: the server may drop it
         self.poll_used = time.monotonic()
         if self.poll is None or self.poll.closed:
-            self.registry.discard(getattr(self.poll, "sid", None))
             self.poll = await wire.PollingSession.open(
                 HOST, self.phase.port, self.scan, self.address
             )
-            self.registry.add(self.poll.sid)
         self.poll.scan = self.scan
         self.poll.messages = []
         self.poll.statuses = []
@@ -455,11 +455,9 @@ class Worker:
 
     async def drop_sessions(self):
         if self.poll is not None:
-            self.registry.discard(self.poll.sid)
             await self.poll.close()
             self.poll = None
         if self.ws is not None:
-            self.registry.discard(self.ws.sid)
             self.ws.close()
             self.ws = None
 
@@ -578,8 +576,7 @@ class Phase:
         queue = asyncio.Queue()
         for index in self.indices:
             queue.put_nowait(index)
-        registry = set()
-        workers = [Worker(self, worker_address(i), registry) for i in range(cfg["workers"])]
+        workers = [Worker(self, worker_address(i)) for i in range(cfg["workers"])]
 
         async def work(worker):
             while not run.stop.is_set():
@@ -877,6 +874,7 @@ def main(argv=None):
     os.makedirs(workdir, exist_ok=True)
     print("fuzz: FUZZ_SEED=%d FUZZ_N=%d (logs in %s)" % (seed, n, workdir), flush=True)
     run = Run(seed, n)
+    run.kinds_only = ",".join(config["kinds"])
     redis_server, servers = start_servers(workdir, config["admin_token"])
     try:
         watch, phases = asyncio.run(fuzz(run, config, servers))
@@ -1020,7 +1018,7 @@ def replay(seed, index, config):
 
         async def one():
             phase = Phase(run, "replay", server, [index], 0, config)
-            worker = Worker(phase, worker_address(0), set())
+            worker = Worker(phase, worker_address(0))
             item = inputs.make_input(seed, index, phase.hostport, config["kinds"])
             print(item.describe(limit=4000))
             await worker.execute(item)
