@@ -9,7 +9,9 @@ the second with them on, for the last ``FUZZ_LIMITED`` share of the run
 (default 0.2). ``FUZZ_N`` inputs in all (default 100,000):
 
 - ``FUZZ_HTTP`` of them (default 0.2): schemathesis cases against
-  ``/api/openapi.json`` (tests/reliability/fuzz_http.py);
+  ``/api/openapi.json`` (tests/reliability/fuzz_http.py), from
+  up to ``FUZZ_HTTP_PROCESSES`` processes at once (default 4, one per 2,000
+  cases);
 - the rest from tests/reliability/fuzz_inputs.py, seeded per input:
   engine.io and Socket.IO framing, WebSocket framing, handshakes, long-polling
   requests, and JSON payloads for every event, by ``FUZZ_WORKERS`` clients
@@ -46,6 +48,7 @@ import os
 import random
 import re
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -61,7 +64,7 @@ from ..support.aio_client import AioWallClient
 from ..support.servers import clean_environ
 from . import fuzz_inputs as inputs
 from . import fuzz_wire as wire
-from .fuzz_http import HttpFuzz
+from .fuzz_http import HttpPool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOST = "127.0.0.1"
@@ -122,6 +125,7 @@ class Run:
         self.failures = {}  # signature -> {"what", "count", "examples"}
         self.canary = {"round_trips": 0, "rate_limited_retries": 0, "latencies_ms": []}
         self.kinds_only = ""  # FUZZ_KINDS, for the replay command
+        self.interrupted = False
         self.done_socket = 0
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -563,16 +567,16 @@ class Phase:
         canaries = [Canary(self, "websocket"), Canary(self, "polling")]
         for canary in canaries:
             await canary.start()
-        self.http = HttpFuzz(
+        self.http = HttpPool(
             self.url,
             self.http_quota,
             run.seed,
             lambda what, detail: run.fail(what, detail, self.name),
             cfg["admin_token"],
-            run.stop,
+            # a process costs a second or two to start: one per 2,000 cases
+            max(1, min(cfg["http_processes"], self.http_quota // 2000)),
         )
-        http_thread = threading.Thread(target=self.http.run, name="http fuzz", daemon=True)
-        http_thread.start()
+        self.http.start()
         queue = asyncio.Queue()
         for index in self.indices:
             queue.put_nowait(index)
@@ -599,8 +603,11 @@ class Phase:
         tasks = [asyncio.ensure_future(work(w)) for w in workers]
         canary_task = asyncio.ensure_future(self.canaries(canaries, tasks))
         await asyncio.gather(*tasks)
-        while http_thread.is_alive():
+        while self.http.alive():
+            if run.stop.is_set():
+                self.http.stop.set()
             await asyncio.sleep(0.1)
+        self.http.finish()
         canary_task.cancel()
         # one last round trip on each transport, once all is sent
         for canary in canaries:
@@ -822,6 +829,15 @@ def plan(n, http_share, limited_share):
 
 async def fuzz(run, config, servers):
     socket_parts, http_parts = plan(run.n, config["http_share"], config["limited_share"])
+    loop = asyncio.get_running_loop()
+
+    def interrupted():
+        # Ctrl-C: finish the inputs under way, then summarise; a second one stops at once
+        run.interrupted = True
+        run.stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    loop.add_signal_handler(signal.SIGINT, interrupted)
     watch = Watch(run, servers)
     phases = [
         Phase(
@@ -861,6 +877,7 @@ def main(argv=None):
         "http_share": env_float("FUZZ_HTTP", 0.2),
         "limited_share": env_float("FUZZ_LIMITED", 0.2),
         "workers": env_int("FUZZ_WORKERS", 200),
+        "http_processes": env_int("FUZZ_HTTP_PROCESSES", 4),
         "canary_every": env_int("FUZZ_CANARY_EVERY", 250),
         "canary_deadline": env_float("FUZZ_CANARY_DEADLINE", 5.0),
         "admin_token": secrets.token_hex(16),
@@ -925,6 +942,8 @@ def main(argv=None):
     http = {phase.name: phase.http.summary() for phase in phases if phase.http}
     http_cases = sum(h["cases"] for h in http.values())
     latencies = sorted(run.canary["latencies_ms"])
+    if run.interrupted:
+        run.fail("interrupted (Ctrl-C) after %d inputs" % (run.done_socket + http_cases), "")
     summary = {
         "passed": not run.failures,
         "seed": seed,

@@ -76,6 +76,7 @@ class HttpFuzz:
         self.rounds = 0
         self.error = None
         self.lock = threading.Lock()
+        self.shared_done = None  # a multiprocessing.Value the parent reads, in a process
 
     def run(self):
         try:
@@ -181,6 +182,9 @@ class HttpFuzz:
     def _count(self, label, status):
         with self.lock:
             self.done += 1
+            if self.shared_done is not None:
+                with self.shared_done.get_lock():
+                    self.shared_done.value += 1
             key = str(status)
             self.statuses[key] = self.statuses.get(key, 0) + 1
             self.by_operation[label] = self.by_operation.get(label, 0) + 1
@@ -205,3 +209,120 @@ class HttpFuzz:
             "note examples": self.note_examples,
             "error": self.error,
         }
+
+
+# -- several processes ------------------------------------------------------------------------
+
+
+def _process_main(base_url, quota, run_seed, admin_token, stop, shared_done, out):
+    """One HTTP fuzzer in a process of its own; failures and the summary go to ``out``."""
+    fuzz = HttpFuzz(
+        base_url,
+        quota,
+        run_seed,
+        lambda what, detail: out.put(("failure", what, detail)),
+        admin_token,
+        stop,
+    )
+    fuzz.shared_done = shared_done
+    fuzz.run()
+    out.put(("summary", fuzz.summary()))
+
+
+class HttpPool:
+    """``processes`` HTTP fuzzers at once, each with its share of the quota and a seed of
+    its own: one client alone would wait on each reply while the socket workers keep
+    the server busy. The same interface as :class:`HttpFuzz` for the runner."""
+
+    def __init__(self, base_url, quota, run_seed, on_failure, admin_token, processes):
+        import multiprocessing
+
+        self.ctx = multiprocessing.get_context("spawn")
+        self.on_failure = on_failure
+        self.stop = self.ctx.Event()
+        self.shared_done = self.ctx.Value("l", 0)
+        self.out = self.ctx.Queue()
+        self.summaries = []
+        self.error = None
+        shares = [
+            quota // processes + (1 if i < quota % processes else 0) for i in range(processes)
+        ]
+        self.procs = [
+            self.ctx.Process(
+                target=_process_main,
+                args=(
+                    base_url,
+                    share,
+                    (run_seed, i),
+                    admin_token,
+                    self.stop,
+                    self.shared_done,
+                    self.out,
+                ),
+                name="http fuzz %d" % i,
+                daemon=True,
+            )
+            for i, share in enumerate(shares)
+            if share
+        ]
+
+    @property
+    def done(self):
+        return self.shared_done.value
+
+    def start(self):
+        for proc in self.procs:
+            proc.start()
+
+    def drain(self):
+        """Hand the failures reported so far to ``on_failure``."""
+        import queue
+
+        while True:
+            try:
+                message = self.out.get_nowait()
+            except queue.Empty:
+                return
+            if message[0] == "failure":
+                self.on_failure(message[1], message[2])
+            else:
+                self.summaries.append(message[1])
+                if message[1]["error"]:
+                    self.error = message[1]["error"]
+
+    def alive(self):
+        self.drain()
+        return any(proc.is_alive() for proc in self.procs)
+
+    def finish(self):
+        for proc in self.procs:
+            proc.join(5)
+        self.drain()
+        dead = [p.exitcode for p in self.procs if p.exitcode not in (0, None)]
+        if dead and not self.error:
+            self.error = "an HTTP fuzz process exited with %s" % dead
+
+    def summary(self):
+        merged = {
+            "cases": 0,
+            "processes": len(self.procs),
+            "rounds": 0,
+            "statuses": {},
+            "by_operation": {},
+            "notes (not failures)": {},
+            "note examples": {},
+            "error": self.error,
+        }
+        for part in self.summaries:
+            merged["cases"] += part["cases"]
+            merged["rounds"] = max(merged["rounds"], part["rounds"])
+            for key in ("statuses", "by_operation", "notes (not failures)"):
+                for k, v in part[key].items():
+                    merged[key][k] = merged[key].get(k, 0) + v
+            for k, v in part["note examples"].items():
+                merged["note examples"].setdefault(k, []).extend(
+                    v[: 3 - len(merged["note examples"].get(k, []))]
+                )
+        for key in ("statuses", "by_operation"):
+            merged[key] = dict(sorted(merged[key].items()))
+        return merged
