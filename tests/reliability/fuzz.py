@@ -70,7 +70,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HOST = "127.0.0.1"
 CANARY_ADDR = "127.0.0.2"
 #: seconds for an ack (a real client waits longer; the server answers in milliseconds)
-ACK_TIMEOUT = 3.0
+ACK_TIMEOUT = 5.0
 #: seconds for the probe after an input that asks for no answer
 PROBE_TIMEOUT = 1.5
 #: seconds for a long-polling POST, which engine.io answers at once
@@ -190,6 +190,7 @@ class Worker:
         self.ws = None
         self.poll = None
         self.ws_used = self.poll_used = 0.0
+        self.closed_by = ""  # why the last session closed, for the notes
         self.item = None
 
     # the scanner of every byte received, for the input that runs now
@@ -275,6 +276,8 @@ class Worker:
         anything; a POST never answered is already a failure."""
         if item.expect == "answer" and outcome not in ("answered", "unanswered"):
             excuse = item.may_close or "nothing excuses it"
+            if outcome == "closed" and not item.may_close:
+                excuse += "; %s" % re.sub(r"\d{4,}", "N", self.closed_by[:60])
             self.run.surprise("%s without an ack (%s)" % (outcome, excuse), item)
         return outcome
 
@@ -299,8 +302,9 @@ class Worker:
                 for opcode, data in item.messages:
                     await session.ws.send(wire.ws_frame(data, opcode=opcode))
             outcome = await self.ws_wait(session, item)
-        except wire.Closed:
+        except wire.Closed as exc:
             outcome = "closed"
+            self.closed_by = str(exc)
         if outcome != "answered":
             session.close()
         return self.after_answer(item, outcome)
@@ -358,8 +362,9 @@ class Worker:
                 )
                 outcome = "unanswered"
                 session.closed = True
-            except wire.Closed:
+            except wire.Closed as exc:
                 outcome = "closed"
+                self.closed_by = str(exc)
         finally:
             self.http_statuses(session.statuses)
         if outcome != "answered":
@@ -561,7 +566,7 @@ class Phase:
     async def open_ws(self, scan, address):
         return await wire.WsSession.open(HOST, self.port, scan, address)
 
-    async def go(self, progress):
+    async def go(self):
         cfg = self.config
         run = self.run
         canaries = [Canary(self, "websocket"), Canary(self, "polling")]
@@ -860,7 +865,7 @@ async def fuzz(run, config, servers):
             flush=True,
         )
         watch.phase_start[phase.name] = run.done_socket + sum(p.http.done for p in phases if p.http)
-        await phase.go(watch)
+        await phase.go()
     watch.sample(run.n)
     run.stop.set()
     await watcher
