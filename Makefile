@@ -67,3 +67,10 @@ soak: dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## Fuzz a real server (python app.py on Redis): WebSocket and long-polling framing, JSON
+## payloads, and schemathesis on /api/openapi.json. FUZZ_N inputs (default 100000),
+## FUZZ_SEED repeats a run; a summary in test-artifacts/fuzz/. See tests/reliability/fuzz.py.
+.PHONY: fuzz
+fuzz: dev
+	FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m tests.reliability.fuzz

@@ -1,6 +1,7 @@
 """The web: HTML pages, the JSON API, health and metrics, the speed test.
 
-- :mod:`pages`, :mod:`api`, :mod:`health`, :mod:`speed`: the routes.
+- :mod:`pages`, :mod:`api`, :mod:`health`, :mod:`speed`: the routes;
+  :mod:`openapi`: all of them as an OpenAPI document at ``/api/openapi.json``.
 - :mod:`security`: origins, headers, production checks; :mod:`static_urls`:
   versioned static files.
 
@@ -15,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import errors, protocol
-from . import api, health, pages, security, speed, static_urls
+from . import api, health, openapi, pages, security, speed, static_urls
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def init_app(app, settings, storage, server, origins):
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
     speed.init_app(app, settings, storage, server)
     security.init_app(app, origins)
     static_urls.init_app(app)

@@ -1,0 +1,218 @@
+"""What ``make fuzz`` found, each as the behaviour docs/protocol.md promises.
+
+Every test here fails today and is marked ``xfail(strict=True)`` with the
+reason: when the product is fixed, the test passes, pytest reports XPASS as
+a failure, and the mark goes. Each is the smallest reproduction of a fuzz
+failure (tests/reliability/fuzz.py); the reasons say where it breaks.
+"""
+
+import asyncio
+import json
+import socket
+
+import pytest
+import requests
+
+from ..support import raw_websocket as raw
+from ..support.aio_client import AioWallClient
+
+pytestmark = pytest.mark.server
+
+POLLING = "/socket.io/?EIO=4&transport=polling"
+
+
+def read_all(sock, timeout=2.0):
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    return data
+
+
+def polling_session(url):
+    """A long-polling session connected to ``/wall``: ``(requests session, its URL)``."""
+    http = requests.Session()
+    opening = http.get(url + POLLING, timeout=5).text
+    sid = json.loads(opening.split("\x1e")[0][1:])["sid"]
+    session_url = url + POLLING + "&sid=" + sid
+    assert http.post(session_url, data="40/wall,", timeout=5).status_code == 200
+    assert http.get(session_url, timeout=5).text.startswith("40/wall,")
+    return http, session_url
+
+
+def server_log(server):
+    with open(server.log_path, errors="replace") as f:
+        return f.read()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine.io's WebSocket handler raises on a packet it cannot decode (ValueError) and "
+    "eventlet's WSGI server, in its default debug mode, writes 'HTTP/1.1 500' and the "
+    "traceback into the upgraded connection",
+)
+@pytest.mark.parametrize("message", [b"", b"x", b"{}"], ids=["empty", "letter", "json"])
+def test_an_undecodable_websocket_message_gets_no_traceback(server, message):
+    sock = raw.wall_session(server.url)
+    try:
+        sock.sendall(raw.frame(message))
+        received = read_all(sock)
+    finally:
+        sock.close()
+    assert b"Traceback" not in received and b" 500 " not in received, received[-600:]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine.io's _get_socket raises KeyError('Session is disconnected') for a session "
+    "closed a moment ago, outside any handler: 500, with the traceback in the body",
+)
+def test_a_post_after_the_client_closed_its_session_is_no_500(server):
+    http, url = polling_session(server.url)
+    assert http.post(url, data="1", timeout=5).status_code == 200  # engine.io close
+    reply = http.post(url, data="40/wall,", timeout=5)
+    assert reply.status_code == 400 and "Traceback" not in reply.text, reply.text[-600:]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine.io disconnects a session whose POST it rejects with close(wait=True), which "
+    "waits for a GET to drain the queue: with no GET pending the POST is never answered, "
+    "and its greenlet and connection stay forever (so a SIGTERM drain never finishes)",
+)
+@pytest.mark.parametrize(
+    "body",
+    [b"6", b"2", b"4" + b"x" * 70_000],
+    ids=["noop", "ping", "over 64 KiB"],
+)
+def test_a_rejected_polling_post_is_answered(server, body):
+    http, url = polling_session(server.url)
+    try:
+        reply = http.post(url, data=body, timeout=3)
+    except requests.Timeout:
+        server.kill()  # its drain would wait for the stuck POST until SIGKILL anyway
+        pytest.fail("no answer to a POST of %r" % body[:20])
+    assert reply.status_code in (200, 400, 413)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an upgrade without Sec-WebSocket-Version (or without Connection) makes the "
+    "WebSocket handler fail: 500 with the traceback in the body",
+)
+@pytest.mark.parametrize(
+    "drop", ["Sec-WebSocket-Version", "Connection"], ids=["no version", "no connection"]
+)
+def test_a_bad_upgrade_request_is_a_400(server, drop):
+    host, port = server.url.split("//")[1].split(":")
+    headers = {
+        "Host": "%s:%s" % (host, port),
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+    }
+    del headers[drop]
+    request = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+    request += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        reply = read_all(sock)
+    assert b"Traceback" not in reply and not reply.startswith(b"HTTP/1.1 500"), reply[:600]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="wsproto decodes Sec-WebSocket-Protocol as ASCII and raises UnicodeDecodeError, "
+    "which /ws/echo answers as 500 internal",
+)
+def test_a_non_ascii_subprotocol_on_the_echo_socket_is_no_500(server):
+    host, port = server.url.split("//")[1].split(":")
+    request = (
+        "GET /ws/echo HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: \u00e9\r\n\r\n" % (host, port)
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        reply = read_all(sock)
+    assert not reply.startswith(b"HTTP/1.1 500"), reply[:300]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="before=0-0 and after=<max>-<max> reach Redis as an empty exclusive range, which "
+    "Redis refuses ('invalid end/start ID for the interval'); the error is taken for an "
+    "outage: 503 unavailable, with Redis up (and a 'Redis unavailable' warning)",
+)
+@pytest.mark.parametrize(
+    "query",
+    ["before=0-0", "after=18446744073709551615-18446744073709551615"],
+    ids=["before the first id", "after the last id"],
+)
+def test_edge_post_ids_are_no_outage(server, query):
+    reply = requests.get(server.url + "/api/walls/edge/posts?" + query, timeout=5)
+    assert reply.status_code in (200, 400), reply.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the same range reaches Redis from a join: the ack is unavailable with Redis up",
+)
+def test_a_join_after_the_last_possible_id_is_no_outage(server):
+    async def join():
+        client = await AioWallClient(server.url).connect()
+        try:
+            after = "18446744073709551615-18446744073709551615"
+            return await client.call("join", {"wall": "edge", "after": after})
+        finally:
+            await client.close()
+
+    reply = asyncio.run(join())
+    assert reply.get("error") != "unavailable", reply
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="python-socketio hands a client event named 'disconnect' (or 'connect') to the "
+    "namespace's own handler: the ack is [] and the socket leaves all its walls while its "
+    "connection stays open (docs/protocol.md: any other event is unknown_event)",
+)
+def test_a_client_event_named_disconnect_is_an_unknown_event(server, make_client, wall_name):
+    poster = make_client(server)
+    sock = raw.wall_session(server.url)
+    try:
+        sock.sendall(raw.frame('42/wall,1["join",{"wall":"%s"}]' % wall_name))
+        sock.sendall(raw.frame('42/wall,2["disconnect",{}]'))
+        received = b""
+        sock.settimeout(5)
+        while b"43/wall,2" not in received:
+            received += sock.recv(65536)
+        ack = received[received.index(b"43/wall,2") + len(b"43/wall,2") :].split(b"\x81")[0]
+        post = poster.post(wall_name, "still there?")
+        assert post["ok"]
+        later = read_all(sock, timeout=1.0)
+    finally:
+        sock.close()
+    assert ack.startswith(b'[{"ok":false,"error":"unknown_event"'), ack
+    assert post["post"]["id"].encode() in later, "the socket left its wall"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine.io logs 'post request handler error' with a whole traceback for every POST "
+    "whose body is not UTF-8 or not packets (and answers 200, dropping it): one client "
+    "writes kilobytes of log per request, where the packet guard logs one line per 10 s",
+)
+def test_a_bad_polling_body_logs_no_traceback(server):
+    http, url = polling_session(server.url)
+    for body in (b"\xff\xfe", b"x" * 10, b"4\xed\xa0\x80"):
+        http.post(url, data=body, timeout=5)
+        http, url = polling_session(server.url)
+    assert "Traceback" not in server_log(server)
