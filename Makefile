@@ -6,6 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 N ?= 3
+REDIS ?= single
 
 .PHONY: run test test-heavy test-js lint format cluster bench soak venv dev clean
 
@@ -51,9 +52,10 @@ format: dev
 test-js:
 	node --test tests/js/
 
-## N app processes on one Redis behind nginx (deploy/nginx.conf) at http://127.0.0.1:8080.
+## N app processes on one Redis behind nginx (deploy/nginx.conf) at http://127.0.0.1:8080;
+## REDIS=sentinel or REDIS=cluster starts that Redis topology under them (deploy/topologies.py).
 cluster: venv
-	$(BIN)/python -m deploy.cluster $(N) --port 8080
+	$(BIN)/python -m deploy.cluster $(N) --port 8080 --redis $(REDIS)
 
 ## The wall against the Node.js Socket.IO server (QUICK=1: under 2 minutes); see docs/performance.md.
 bench: dev
