@@ -293,6 +293,12 @@ class Delivery:
                 for wall, position in self.rooms.positions.items()
                 if keys.group_of(wall) == group
             }
+        if reader.suspect:
+            for wall in self.posts.missing(positions):
+                self._rolled_back(wall, positions[wall])
+            reader.suspect = False
+            with self.rooms.lock:
+                positions = {w: self.rooms.positions.get(w, p) for w, p in positions.items()}
         batches, wake_position = reader.stream_reader.read(
             reader.client,
             positions,
@@ -340,6 +346,29 @@ class Delivery:
             if position is None or id_key(newest) <= id_key(position):
                 return
             log.warning("delivery: %s fell behind at %s; sending resync", wall, position)
+            self.metrics.resyncs.inc()
+            rooms.positions[wall] = newest
+            recipients = rooms.recipients(wall)
+            if recipients:
+                self.broadcast.send(recipients, protocol.RESYNC, {"wall": wall})
+
+    def _rolled_back(self, wall, position):
+        # The entry delivered last is gone: Redis came back without it (a
+        # replica promoted before it had it, an AOF short of its last
+        # second). Pages may show posts that no longer exist; resync makes
+        # them re-join, and a re-join after such a post is `truncated`, so
+        # they reload. Live delivery goes on from the entry before the lost
+        # one: whatever was written since comes live.
+        newest = self.posts.newest_before(wall, position)
+        rooms = self.rooms
+        with rooms.lock:
+            if rooms.positions.get(wall) != position:
+                return  # delivered on meanwhile, or left
+            log.warning(
+                "delivery: %s lost entry %s (Redis came back without it); sending resync",
+                wall,
+                position,
+            )
             self.metrics.resyncs.inc()
             rooms.positions[wall] = newest
             recipients = rooms.recipients(wall)

@@ -47,6 +47,10 @@ class GroupReader:
         self.last_cycle = None
         #: times its task had ended or died and was started again
         self.restarts = 0
+        #: a read failed: Redis may have come back without what it had (a
+        #: failover, a restart on an AOF that missed its last second), so the
+        #: positions are checked before the next delivery
+        self.suspect = False
 
     def start(self):
         # Read before starting, so that a wake-up sent from now on (stop()
@@ -105,6 +109,7 @@ class GroupReader:
                     # Reconnect at once, then slowly while Redis stays away; the
                     # positions are kept, so nothing is skipped meanwhile.
                     failures += 1
+                    self.suspect = True
                     self.metrics.redis_errors.labels("reader").inc()
                     if failures == 1 or failures % 50 == 0:
                         log.warning("delivery: Redis read failed (%s); retrying", exc)

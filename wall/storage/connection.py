@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 POOL_SIZE = 64
 #: how long a command waits for a free pooled connection, in seconds
 POOL_WAIT = 10
-#: the oldest Redis the wall runs on: streams (5.0), and for a cluster 7.0
-MIN_VERSION = (5, 0)
+#: the oldest Redis the wall runs on: exclusive stream ranges, "(<id>" (6.2), and for a
+#: cluster 7.0 (sharded scripts and pub/sub as tested)
+MIN_VERSION = (6, 2)
 MIN_CLUSTER_VERSION = (7, 0)
 
 

@@ -345,20 +345,43 @@ class PostStore:
         that were approved or restored since (as they are now); ``deleted``
         lists posts deleted or hidden since, so a client that was away can
         drop them; ``more``: later posts remain. ``truncated`` is True when
-        retention has cut past ``after_id``: some posts after it may be gone
-        for good.
+        retention has cut past ``after_id`` (some posts after it may be gone
+        for good), or when the wall never had it: the client saw a post that
+        Redis then lost (a failover to a replica that had not got it, an
+        AOF that missed its last second) or a wall deleted since.
         """
         pipe = self.redis.pipeline(transaction=False)
         pipe.hget(keys.trimmed(wall), wall)
+        pipe.xrange(keys.posts(wall), after_id, after_id)
+        pipe.lpos(keys.post_ids(wall), after_id)  # a post kept, even if deleted since
+        pipe.lindex(keys.post_ids(wall), 0)
         if upto is None:
             pipe.xrevrange(keys.posts(wall), "+", "-", count=1)
         replies = pipe.execute()
-        mark = replies[0]
+        mark, entry, listed, first = replies[:4]
         if upto is None:
-            upto = replies[1][0][0] if replies[1] else "0-0"
+            upto = replies[4][0][0] if replies[4] else "0-0"
         page = self._read_forward(wall, after_id, upto, limit, extras)
-        page.truncated = bool(mark) and id_key(after_id) < id_key(mark)
+        cut = bool(mark) and id_key(after_id) < id_key(mark)
+        # An id among the wall's posts that is not one of them. (Before the
+        # first post is from before the wall began; a stream from before the
+        # ids list cannot tell.)
+        unknown = (
+            not entry and listed is None and first is not None and id_key(after_id) > id_key(first)
+        )
+        page.truncated = cut or unknown
         return page
+
+    def missing(self, wall_positions):
+        """The walls of ``{wall: entry id}`` whose entry is not in their stream
+        (ids ``0-0`` are positions of empty walls, never missing)."""
+        walls = [w for w, p in wall_positions.items() if p != "0-0"]
+        if not walls:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for wall in walls:
+            pipe.xrange(keys.posts(wall), wall_positions[wall], wall_positions[wall])
+        return [wall for wall, found in zip(walls, pipe.execute()) if not found]
 
     def range(self, wall, after_id, upto, limit):
         """What changed with ``after_id < id <= upto``, as :meth:`after` reads it."""
@@ -407,6 +430,11 @@ class PostStore:
         for key, group in by_key.items():
             marks.update(zip(group, self.redis.hmget(key, group)))
         return marks
+
+    def newest_before(self, wall, entry_id):
+        """The id of the newest entry before ``entry_id`` in a wall's stream, or ``0-0``."""
+        found = self.redis.xrevrange(keys.posts(wall), "(" + entry_id, "-", count=1)
+        return found[0][0] if found else "0-0"
 
     def newest_id(self, wall):
         """The id of the newest entry in a wall's stream, or ``0-0``."""

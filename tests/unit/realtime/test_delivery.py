@@ -13,6 +13,7 @@ from wall import protocol, storage
 from wall.errors import Forbidden
 from wall.metrics import Metrics
 from wall.realtime.delivery import Delivery
+from wall.storage import keys
 from wall.storage.posts import PostStore
 from wall.storage.streams import StreamReader
 from wall.storage.walls import WallStore
@@ -314,3 +315,26 @@ def test_entries_it_does_not_understand_are_stepped_over_and_delivery_goes_on(pa
     assert all(e == protocol.NEW_POST for _, e, _ in sent.log)
     # and a join now holds the posts only
     assert ids(join(delivery, "b"))[-2:] == after
+
+
+def test_a_reader_that_finds_its_position_gone_sends_resync(parts, rdb):
+    # Redis came back without the last entry delivered (a replica promoted
+    # before it had it): pages may show a post that no longer exists
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "a")
+    shown = add(posts, 2)
+    poll(delivery)
+    assert sent.to("e-a") == shown
+    rdb.xdel(keys.posts(W), shown[1])  # as if never written
+    rdb.lrem(keys.post_ids(W), 0, shown[1])
+    delivery._readers[0].suspect = True
+    after = add(posts, 1, "after")
+    poll(delivery)
+    assert sent.to("e-a", protocol.RESYNC) == [{"wall": W}]
+    # what was written after the lost entry comes live, once
+    assert sent.to("e-a") == shown + after
+    # its re-join after the lost post is told to reload
+    ack = join(delivery, "a", after=shown[1])
+    assert ack["truncated"] is True
+    # while a re-join after a post that is still there is not
+    assert "truncated" not in join(delivery, "b", after=shown[0])
