@@ -164,6 +164,14 @@ export function retried(entry) {
  * them back so that the reloaded page (or another tab) can send at once
  * instead of waiting for the leases to expire.
  */
+/**
+ * The entry's post reached the page before its ack: it shows as a post,
+ * and the entry is sent until it is acknowledged (outbox.js, settle).
+ */
+export function seen(entry) {
+  return Object.assign({}, entry, { seen: true });
+}
+
 export function releasedLeases(entries, tabId) {
   return entries
     .filter((entry) => entry.lease === tabId)

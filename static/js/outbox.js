@@ -26,7 +26,7 @@
 import { newClientId } from './post-text.js';
 import {
   SEND_TIMEOUT_MS, storageKey, clientIdOfKey, parseEntry, mergeEntries, entriesOf, newEntry,
-  nextToSend, leased, isStored, answered, unanswered, retried, releasedLeases,
+  nextToSend, leased, isStored, answered, unanswered, retried, releasedLeases, seen,
 } from './outbox-entries.js';
 
 // localStorage, or a Map when storage is unavailable (private modes,
@@ -150,16 +150,26 @@ export class Outbox {
   }
 
   /**
-   * A post reached the page (ack, `new post`, join or catch-up): if it is
-   * one of ours, its entry is done. Returns true if it was.
+   * A post reached the page (`new post`, join or catch-up): if it is one of
+   * ours, it shows as a post now, but its entry stays until the server
+   * acknowledges it. What arrives unacknowledged may still be lost with a
+   * Redis that fails over before a replica has it (docs/protocol.md,
+   * "Delivery"); the retry, with the same client_id, stores it once.
+   * Returns true if it was ours.
    */
   settle(post) {
     if (!post || typeof post.client_id !== 'string') return false;
     const entry = this.store.get(post.client_id);
     if (!entry || entry.wall !== this.wall) return false;
+    if (!entry.seen) this.store.put(seen(entry));
+    return true;
+  }
+
+  // The server acknowledged the post: its entry is done.
+  done(post) {
+    if (!post || typeof post.client_id !== 'string' || !this.has(post.client_id)) return;
     this.store.remove(post.client_id);
     this.onRemove(post.client_id, false);
-    return true;
   }
 
   get(clientId) {
@@ -230,11 +240,11 @@ export class Outbox {
     if (isStored(result)) {
       // The page merges the post (replacing the "sending…" item) first.
       this.onSent(result.post, result.author_key);
-      this.settle(result.post);
+      this.done(result.post);
       return;
     }
     const stored = this.store.get(clientId);
-    if (!stored) return; // settled meanwhile by a `new post`
+    if (!stored) return; // acknowledged meanwhile in another tab
     const entry = answered(stored, result, Date.now());
     this.store.put(entry);
     this.onChange(entry);

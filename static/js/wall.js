@@ -128,7 +128,8 @@ function start(root) {
     conn: conn,
     tabId: tabId,
     onChange: function (entry) {
-      feed.showPending(entry);
+      // an entry whose post arrived shows as that post, unless it failed after all
+      if (!entry.seen || entry.state === 'failed') feed.showPending(entry);
     },
     onRemove: function (clientId, elsewhere) {
       feed.removePending(clientId, elsewhere);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {
   PREFIX, LEASE_MS, TIMEOUT_RETRY_MS, UNAVAILABLE_RETRY_MS, RATE_LIMITED_RETRY_MS,
   storageKey, clientIdOfKey, parseEntry, mergeEntries, byAge, entriesOf, newEntry,
-  nextToSend, leased, isStored, answered, unanswered, retried, releasedLeases,
+  nextToSend, leased, isStored, answered, unanswered, retried, releasedLeases, seen,
 } from '../../static/js/outbox-entries.js';
 
 const NOW = 1764100000000;
@@ -223,4 +223,15 @@ test('releasedLeases: only our own leases, released', () => {
   assert.deepEqual(released.map((e) => [e.client_id, e.lease]), [['mine', null]]);
   assert.equal(list[0].lease, 'tab-a');
   assert.deepEqual(releasedLeases(list, 'tab-c'), []);
+});
+
+test('seen: an entry whose post arrived unacknowledged is still sent, with its client_id', () => {
+  const e = frozen(entry({ client_id: 'c-seen' }));
+  const s = seen(e);
+  assert.equal(s.seen, true);
+  assert.equal(e.seen, undefined);
+  assert.equal(nextToSend([s], 'tab-a', NOW).entry.client_id, 'c-seen');
+  const waiting = answered(s, { ok: false, error: 'unavailable' }, NOW);
+  assert.equal(waiting.seen, true);
+  assert.equal(waiting.client_id, 'c-seen');
 });

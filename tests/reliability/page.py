@@ -17,7 +17,7 @@ with the page's rules, read off static/js:
   ``retry_after`` or 3 s, ``rate_limited`` ``retry_after`` or 2 s, no answer
   within 10 s waits 1 s, a lost connection waits for the next session; any
   other refusal fails the entry. An entry whose post arrives first by another
-  way (live, a join ack, a page) is done.
+  way (live, a join ack, a page) is seen, and still sent until acknowledged.
 
 Everything the client sees goes into its :class:`tests.reliability.views.WallView`
 per wall, in wire order; every post into the process's :class:`Ledger`.
@@ -217,13 +217,12 @@ class Outbox:
         self.pump()
 
     def settle(self, post):
-        """A post arrived: if it is one of ours still waiting, it is done."""
-        entry = self.by_id.pop(post.get("client_id") or "", None)
-        if entry is None:
-            return
-        entry.done = True
-        self.entries.remove(entry)
-        self.ledger.done(entry.record, time.time(), post["id"], "seen")
+        """A post arrived: if it is one of ours still waiting, it is seen, and
+        still sent until acknowledged (outbox.js: what arrives unacknowledged
+        may be lost with a Redis that fails over)."""
+        entry = self.by_id.get(post.get("client_id") or "")
+        if entry is not None and entry.record.seen_id is None:
+            entry.record.seen_id, entry.record.seen_at = post["id"], time.time()
 
     def pump(self):
         if self.entries and (self.task is None or self.task.done()):

@@ -199,12 +199,14 @@ def figures(summary):
         ),
         (
             "posts",
-            "%d made, %d acknowledged (%d settled by their arrival first), %d retried, "
+            "%d made, %d acknowledged (%d arrived before their ack, %d seen then lost "
+            "by Redis and stored again), %d retried, "
             "%d stored by an earlier attempt than the one acknowledged"
             % (
                 stored.get("posts", 0),
                 stored.get("acknowledged", 0),
-                stored.get("settled_by_arrival", 0),
+                stored.get("arrived_before_its_ack", 0),
+                stored.get("seen_then_lost_by_redis", 0),
                 stored.get("retried", 0),
                 stored.get("stored_by_an_earlier_attempt", 0),
             ),

@@ -35,11 +35,24 @@ def failures(counts):
 def test_every_acknowledged_post_stored_once_passes():
     counts, _ = check_stored(
         stored(("1-0", "a"), ("2-0", "b")),
-        {"a": record(acked="1-0"), "b": record(seen="2-0")},
+        {"a": record(acked="1-0"), "b": record(acked="2-0", seen="2-0")},
         EPOCH,
     )
     assert failures(counts) == {}
-    assert counts["acknowledged"] == 2 and counts["settled_by_arrival"] == 1
+    assert counts["acknowledged"] == 2 and counts["arrived_before_its_ack"] == 1
+
+
+def test_a_post_seen_but_never_acknowledged_fails():
+    # the outbox sends until the ack: an arrival alone is not a receipt
+    counts, _ = check_stored(stored(("2-0", "b")), {"b": record(seen="2-0")}, EPOCH)
+    assert failures(counts) == {"never_acknowledged": 1}
+
+
+def test_a_post_seen_then_lost_by_redis_and_stored_again_passes():
+    counts, _ = check_stored(
+        stored(("3-0", "b")), {"b": record(acked="3-0", seen="2-0", attempts=2)}, EPOCH
+    )
+    assert failures(counts) == {} and counts["seen_then_lost_by_redis"] == 1
 
 
 def test_an_acknowledged_post_missing_from_the_stream_is_lost():

@@ -225,3 +225,23 @@ def test_a_truncated_rejoin_then_reload_excuses_what_retention_dropped():
 def test_posts_before_the_first_join_are_not_owed():
     view = view_of(("open", 1), ("ack", None, IDS[300:350], True), ("live", IDS[350:]))
     assert counts(view) == {}
+
+
+def test_a_post_redis_lost_is_retracted_by_the_reload():
+    # seen live, then lost in a failover: resync, the re-join after it is
+    # truncated, the page reloads; the post it saw is no longer claimed
+    lost = "1100-5"
+    stream = Stream(IDS[:120])
+    view = view_of(
+        ("open", 1),
+        ("ack", None, [], False),
+        ("live", IDS[:100] + [lost]),
+        ("resync",),
+        ("ack", lost, [], False, {"truncated": True}),
+        ("ack", None, IDS[70:120], True, {}, "reload"),
+        ("live", []),
+    )
+    assert counts(view, stream) == {"retracted": 1, "refetched": 30}
+    # without the reload it is a phantom
+    kept = view_of(("open", 1), ("ack", None, [], False), ("live", IDS[:100] + [lost]))
+    assert counts(kept, stream)["phantom"] == 1

@@ -39,6 +39,10 @@ returns them at the end (the stream ``S``; ``succ(x)`` is the first post of
    post after its own ``after`` (the client asked for it again because its
    synced position was behind it). These are counted, not failed.
 
+A post that is not in ``S`` is a *phantom*, unless the page reloaded on a
+``truncated`` ack after seeing it (Redis lost it in a failover and the
+reload took it off the page): then it is counted as *retracted*.
+
 A live post with no join ack before it on that connection, a post for a
 wall the client did not join, ``deleted`` or ``post deleted`` (the soak
 deletes nothing) are contract failures too.
@@ -195,7 +199,13 @@ class Findings:
     """The failures and counts of one check."""
 
     KINDS = ("lost", "doubled", "reordered", "gap", "phantom", "contract")
-    ALLOWED = ("page_live_overlap", "refetched", "skipped_truncated", "skipped_plain_rejoin")
+    ALLOWED = (
+        "page_live_overlap",
+        "refetched",
+        "skipped_truncated",
+        "skipped_plain_rejoin",
+        "retracted",
+    )
 
     def __init__(self):
         self.counts = defaultdict(int)
@@ -223,10 +233,16 @@ def check_view(view, stream):
     conn_last = {}  # connection -> highest live position read on it
     skipped = set()
 
+    # A post seen before the page reloaded on `truncated`, and not in the
+    # stream: Redis lost it (a failover before a replica had it) and the
+    # reload took it off the page; the check counts it as retracted.
+    last_reload = max((i for i, s in enumerate(view.segments) if s.kind == "reload"), default=-1)
+
     def pos_of(post_id, si, part):
         p = S.pos.get(post_id)
         if p is None:
-            found.add("phantom", id=post_id, segment=si, part=part, t=view.segments[si].t)
+            kind = "retracted" if si < last_reload else "phantom"
+            found.add(kind, id=post_id, segment=si, part=part, t=view.segments[si].t)
         return p
 
     def covered_upto():
