@@ -16,7 +16,7 @@
  */
 
 const WHY = {
-  locked: 'This wall is private. Enter its passcode to see the posts and to post.',
+  locked: 'Enter its passcode to see the posts and to post.',
   lost: 'The organiser changed who may see this wall (it is private now, or has a new '
     + 'passcode). Enter the passcode to go on.',
   again: 'The passcode was right, but the wall still refused this browser. '

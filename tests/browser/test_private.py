@@ -42,7 +42,8 @@ def test_the_passcode_opens_the_wall(new_context, console, start_server, wall_na
     expect(prompt).to_be_visible()
     expect(page.page.locator("#passcode")).to_be_focused()
     expect(page.page.locator("#wall-body")).to_be_hidden()
-    expect(page.page.locator("#unlock-hint")).to_contain_text("This wall is private")
+    expect(page.page.locator(".unlock-title")).to_have_text("This wall is private")
+    expect(page.page.locator("#unlock-hint")).to_contain_text("Enter its passcode")
     assert page.messages() == []
 
     unlock(page.page, "wrong guess")
