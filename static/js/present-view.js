@@ -17,7 +17,8 @@
 
 import { postTime, relativeTime } from './feed.js';
 
-// Pinned posts spotlighted side by side at most.
+// Pinned posts spotlighted side by side at most; more pinned ones lead
+// the posts' flow, marked.
 export const SPOTLIGHT_MAX = 2;
 const TIME_REFRESH_MS = 30000;
 
@@ -62,7 +63,7 @@ export class PresentView {
     const view = this.model.view();
     const now = Date.now();
     const shown = this.fill('spotlight', view.pinned.slice(0, SPOTLIGHT_MAX), now)
-      + this.fill('posts', view.posts, now);
+      + this.fill('posts', view.pinned.slice(SPOTLIGHT_MAX).concat(view.posts), now);
     this.model.clearArrivals();
     this.els.empty.hidden = !this.model.loaded || view.pinned.length + view.posts.length > 0;
     // For the tests and anyone curious: what the page holds and shows.
@@ -83,7 +84,7 @@ export class PresentView {
         li = element('li', 'present-post' + (which === 'spotlight' ? ' spotlight' : ''));
         li.dataset.id = post.id;
       }
-      if (this.drawn.get(li) !== post) this.draw(li, post, which === 'spotlight');
+      if (this.drawn.get(li) !== post) this.draw(li, post);
       this.showTime(li, post, now);
       const at = list.children[i] || null;
       if (li !== at) list.insertBefore(li, at);
@@ -100,7 +101,7 @@ export class PresentView {
     return i;
   }
 
-  draw(li, post, spotlight) {
+  draw(li, post) {
     this.drawn.set(li, post);
     const message = element('p', 'present-message', String(post.message || ''));
     message.dir = 'auto';
@@ -114,7 +115,7 @@ export class PresentView {
       count.setAttribute('aria-label', likes === 1 ? '1 like' : likes + ' likes');
       meta.append(count);
     }
-    if (spotlight) meta.append(element('span', 'present-badge', 'Pinned'));
+    if (post.pinned) meta.append(element('span', 'present-badge', 'Pinned'));
     meta.append(element('time', 'present-time'));
     li.replaceChildren(message, meta);
   }

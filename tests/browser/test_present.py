@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..support.managepage import create_wall
-from ..support.presentpage import SPOTLIGHT, PresentPage, decode_qr, organizer
+from ..support.presentpage import CARDS, SPOTLIGHT, PresentPage, decode_qr, organizer
 from ..support.wallpage import WallPage, seed
 
 pytestmark = pytest.mark.browser
@@ -79,24 +79,33 @@ def test_only_what_fits_is_rendered_and_the_oldest_drop(new_context, server, wal
 
 def test_pinned_posts_are_spotlighted(new_context, server, wall_name):
     key = create_wall(server, wall_name, title="Ask the speaker")
-    [first, second] = seed(server, wall_name, ["first question", "second question"])
+    first, second, third = seed(server, wall_name, ["first", "second", "third"])
     screen = PresentPage.open(
         new_context(viewport={"width": 1920, "height": 1080}), server, wall_name
     ).wait_live()
     expect(screen.page.locator("#present-title")).to_have_text("Ask the speaker")
-    screen.wait_for_messages(["second question", "first question"])
+    screen.wait_for_messages(["third", "second", "first"])
 
     organizer(server, wall_name, key, "pin", first["id"])
-    screen.wait_for_messages(["first question"], selector=SPOTLIGHT)
-    screen.wait_for_messages(["second question"])
+    screen.wait_for_messages(["first"], selector=SPOTLIGHT)
+    screen.wait_for_messages(["third", "second"])
     # Larger than the other posts, and marked.
     assert screen.font_size(SPOTLIGHT + " .present-message") > screen.font_size()
     expect(screen.page.locator(SPOTLIGHT + " .present-badge")).to_have_text("Pinned")
 
-    organizer(server, wall_name, key, "unpin", first["id"])
+    # Two fit side by side, the newest pinned; a third leads the flow, marked.
+    organizer(server, wall_name, key, "pin", second["id"])
+    organizer(server, wall_name, key, "pin", third["id"])
+    screen.wait_for_messages(["third", "second"], selector=SPOTLIGHT)
+    screen.wait_for_messages(["first"])
+    expect(screen.page.locator(CARDS + " .present-badge")).to_have_text("Pinned")
+
+    for post in (first, second, third):
+        organizer(server, wall_name, key, "unpin", post["id"])
     screen.wait_for_messages([], selector=SPOTLIGHT)
-    screen.wait_for_messages(["second question", "first question"])
-    assert screen.ids() == [second["id"], first["id"]]
+    screen.wait_for_messages(["third", "second", "first"])
+    assert screen.ids() == [third["id"], second["id"], first["id"]]
+    assert screen.page.locator(".present-badge").count() == 0
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
