@@ -221,7 +221,9 @@ function start(root) {
     },
     onSent: function (post, authorKey) {
       mine.remember(post, authorKey);
-      sync.accept(post, 'mine');
+      // Its `new post` may have come before this ack, and shown it before
+      // we had its author key: draw it again, now with Delete.
+      if (!sync.accept(post, 'mine')) feed.refresh(post.id);
     },
     onWait: function (entry) {
       const slow = Number(settings.slow_mode_s) > 0;
