@@ -10,8 +10,10 @@
  *     {type: 'join', id, wall, after?, key?}  join a wall (again), as its
  *                                       organiser with `key`; replied with the ack
  *     {type: 'leave', wall}             the client stops showing that wall
- *     {type: 'emit', id, event, data, timeout}  a relayed event ('add to wall')
+ *     {type: 'emit', id, event, data, timeout}  a relayed event ('add to wall',
+ *                                       'like', 'unlike')
  *     {type: 'retry'}                   reconnect now instead of waiting
+ *     {type: 'reconnect'}               open a new session now, even if live
  *   hub -> client
  *     {type: 'state', state, transport, retryAt, session}
  *         state: 'connecting' | 'live' | 'offline'; retryAt: epoch ms of the
@@ -40,6 +42,12 @@
  * jittered backoff, so that it knows (and can tell the tabs) when the next
  * attempt is due.
  *
+ * The server reads a socket's cookies once, at its handshake. A tab that
+ * has just unlocked a private wall (a new grant cookie) asks for
+ * 'reconnect': the hub drops the session and opens a new one, which
+ * carries the cookie; every client re-joins on the new session as after
+ * any reconnect.
+ *
  * The socket.io client comes in as `options.io`, so that importing this
  * module costs nothing: the page loads socket.io only when it runs a hub.
  */
@@ -50,7 +58,7 @@ const CONNECT_TIMEOUT_MS = 10000;
 const JOIN_TIMEOUT_MS = 10000;
 const LEAVE_TIMEOUT_MS = 10000;
 // Client events a tab may send through the hub besides join and leave.
-const RELAYED = new Set(['add to wall']);
+const RELAYED = new Set(['add to wall', 'like', 'unlike']);
 // Server events only organisers' clients receive (they joined with a key).
 const ORGANIZER_ONLY = new Set(['post pending']);
 const TRANSPORT_NAMES = { websocket: 'websocket', polling: 'polling', webtransport: 'webtransport' };
@@ -165,6 +173,9 @@ export class Hub {
         break;
       case 'retry':
         this.retry();
+        break;
+      case 'reconnect':
+        this.reconnect();
         break;
       default:
         break;
@@ -342,6 +353,17 @@ export class Hub {
   /** Reconnect now if offline (a tab's "Retry now", or the network came back). */
   retry() {
     if (!this.closed && this.state.state === 'offline') this.connectNow();
+  }
+
+  /** Drop the session (if any) and open a new one now: its handshake
+   * carries the cookies the browser has now. */
+  reconnect() {
+    if (this.closed) return;
+    // Our own disconnect, so the 'disconnect' handler schedules no retry;
+    // while still connecting it cancels an attempt that may have started
+    // before the cookie was set.
+    this.socket.disconnect();
+    this.connectNow();
   }
 
   /** Close the connection for good. */

@@ -334,6 +334,15 @@ class Connection {
   retry() {
     if (this.link !== null) this.link.send({ type: 'retry' });
   }
+
+  /**
+   * Start a new session even if live, so that the server sees cookies set
+   * since the last handshake (a private wall's grant); every page of the
+   * connection re-joins on the new session.
+   */
+  reconnect() {
+    if (this.link !== null) this.link.send({ type: 'reconnect' });
+  }
 }
 
 export function connect(options) {

@@ -1,9 +1,12 @@
 /*
- * Where a post stands in a feed: pinned posts first, then newest first.
+ * Where a post stands in a feed: pinned posts first, then newest first; or
+ * in the popular order, the most liked first, then the newest. And which of
+ * two versions of one post to keep.
  *
  * Pure functions, no DOM: the Node tests (tests/js/) import this file as is.
- * A "post" here is anything with `id` and `pinned` (a post from the server,
- * or the dataset of its <li>, where pinned is '1' or absent).
+ * A "post" here is anything with `id`, `pinned` and `likes` (a post from the
+ * server, or the dataset of its <li>, where pinned is '1' or absent and
+ * likes a string).
  */
 
 import * as ids from './post-ids.js';
@@ -44,4 +47,32 @@ export function slotFor(list, post) {
  */
 export function updateAction(post) {
   return post && post.status === 'visible' ? 'show' : 'remove';
+}
+
+function likesOf(post) {
+  const n = Number(post.likes);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/**
+ * The popular order, top first: more likes first, then the newest, as
+ * `GET .../posts?sort=popular` orders them (pins are no exception).
+ */
+export function comparePopular(a, b) {
+  const la = likesOf(a);
+  const lb = likesOf(b);
+  if (la !== lb) return lb - la;
+  return ids.compare(b.id, a.id);
+}
+
+/**
+ * True when `next` is an older version of a post than `shown`: its `rev`
+ * is lower (docs/protocol.md, "A post": keep the higher `rev`, whatever
+ * order versions arrive in). Without a `rev` on either side, nothing is
+ * known, and the newer arrival wins as before.
+ */
+export function isStale(next, shown) {
+  const a = next && typeof next.rev === 'number' ? next.rev : NaN;
+  const b = shown && typeof shown.rev === 'number' ? shown.rev : NaN;
+  return a < b; // false whenever either is NaN
 }

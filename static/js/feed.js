@@ -10,7 +10,10 @@
  * Pinned posts stand first, marked; a post of ours that waits for an
  * organiser's approval shows as "waiting for approval" where it belongs.
  * The page may add buttons to a post (`decorate`); their clicks come back
- * through `onPostAction(action, id)`.
+ * through `onPostAction(action, id)`. Of two versions of a post the one
+ * with the higher `rev` stays; a change of its likes alone is applied in
+ * place (`onLikes`), so that a like button keeps its focus. Another order
+ * (`compare`, e.g. the popular one) makes a second feed of the same posts.
  *
  * User text reaches the DOM only through textContent; each name and message
  * is its own bidi-isolated, dir="auto" element, so right-to-left or
@@ -18,7 +21,7 @@
  */
 
 import * as ids from './post-ids.js';
-import { compareFeed } from './feed-order.js';
+import { compareFeed, isStale } from './feed-order.js';
 
 const TIME_REFRESH_MS = 30000;
 const HIGHLIGHT_MS = 2500;
@@ -80,6 +83,9 @@ export class Feed {
    *   onAction(action, clientId): 'edit' | 'retry' | 'discard' on a failed post
    *   decorate(post): optional, an element of buttons for a post, or null
    *   onPostAction(action, id, button): optional, a click on such a button
+   *   onLikes(li, post): optional, only the post's likes changed: update
+   *     what decorate() made (else the post is drawn again)
+   *   compare(a, b): optional, the order (feed-order.js; default compareFeed)
    */
   constructor(options) {
     this.list = options.list;
@@ -87,6 +93,8 @@ export class Feed {
     this.onAction = options.onAction;
     this.decorate = options.decorate || null;
     this.onPostAction = options.onPostAction || function () {};
+    this.onLikes = options.onLikes || null;
+    this.compare = options.compare || compareFeed;
     this.posts = new Map(); // id -> <li>
     this.data = new Map(); // id -> the post as last shown
     this.pending = new Map(); // client_id -> <li>
@@ -119,7 +127,9 @@ export class Feed {
    * @param {object} options  arrived: highlight it as a new arrival;
    *   revive: the server says it is on the wall now (live, or a re-join's
    *   ack), even if it was deleted or hidden earlier in this visit (a
-   *   restored post)
+   *   restored post); outside: it is older than the posts loaded so far, so
+   *   only update it if shown (it comes in order with "Load older"), unless
+   *   it is pinned
    */
   merge(post, options) {
     if (!post || typeof post !== 'object' || !ids.isId(post.id)) return false;
@@ -133,11 +143,18 @@ export class Feed {
     if (this.posts.has(post.id)) {
       if (mine) this.dropPending(post.client_id);
       const shown = this.data.get(post.id);
+      if (isStale(post, shown)) return false;
+      const li = this.posts.get(post.id);
       if (shown.status !== post.status || Boolean(shown.pinned) !== Boolean(post.pinned)) {
-        this.show(this.posts.get(post.id), post);
+        this.show(li, post);
+      } else if ((Number(shown.likes) || 0) !== (Number(post.likes) || 0)) {
+        this.showLikes(li, post);
+      } else {
+        this.data.set(post.id, post); // the same, at its newest rev
       }
       return false;
     }
+    if (options && options.outside && !post.pinned) return false;
     let li;
     if (mine) {
       // Our "sending…" item becomes the post, where it stands.
@@ -161,6 +178,7 @@ export class Feed {
     const held = post.status === 'pending';
     li.className = 'post' + (pinned ? ' pinned' : '') + (held ? ' held' : '');
     li.dataset.id = post.id;
+    li.dataset.likes = String(Number(post.likes) || 0);
     if (pinned) {
       li.dataset.pinned = '1';
     } else {
@@ -183,24 +201,47 @@ export class Feed {
     this.place(li);
   }
 
+  // Only the likes changed: update them in place and move the post if the
+  // order depends on them.
+  showLikes(li, post) {
+    this.data.set(post.id, post);
+    li.dataset.likes = String(Number(post.likes) || 0);
+    if (this.onLikes) {
+      this.onLikes(li, post);
+    } else {
+      this.show(li, post);
+    }
+    this.place(li);
+  }
+
+  /**
+   * The count a like's ack gave (or a like not yet acked): shown until a
+   * version of the post with a higher `rev` arrives. Keeps the `rev`.
+   */
+  setLikes(id, likes) {
+    const li = this.posts.get(id);
+    if (!li) return;
+    this.showLikes(li, Object.assign({}, this.data.get(id), { likes: likes }));
+  }
+
   /** Show a post again as it is (its buttons may have changed). */
   refresh(id) {
     const li = this.posts.get(id);
     if (li) this.show(li, this.data.get(id));
   }
 
-  // Put a post's <li> in its place (compareFeed), below the outbox items.
+  // Put a post's <li> in its place (this.compare), below the outbox items.
   place(li) {
     const me = li.dataset;
     const last = this.list.lastElementChild;
     if (last && last !== li && !last.classList.contains('pending')
-        && compareFeed(last.dataset, me) < 0) {
+        && this.compare(last.dataset, me) < 0) {
       this.list.append(li); // the usual case when paging back
       return;
     }
     let before = this.list.firstElementChild;
     while (before && (before === li || before.classList.contains('pending')
-           || compareFeed(before.dataset, me) < 0)) {
+           || this.compare(before.dataset, me) < 0)) {
       before = before.nextElementSibling;
     }
     if (li.nextElementSibling !== before || li.parentNode !== this.list) {
@@ -218,6 +259,17 @@ export class Feed {
       li.remove();
       this.updateEmpty();
     }
+  }
+
+  /** Take a post off this feed without forgetting it: it may come back
+   * (a bounded feed making room). */
+  evict(id) {
+    const li = this.posts.get(id);
+    if (!li) return;
+    this.posts.delete(id);
+    this.data.delete(id);
+    li.remove();
+    this.updateEmpty();
   }
 
   /** Forget every post (retention dropped some: start again). */

@@ -11,11 +11,23 @@
  * "Load older" pages back with `?before=`.
  *
  * Moderation reaches the feed the same ways: `post updated` replaces a post
- * (pinned, unpinned; for organisers also approved or hidden), every join
- * ack brings the wall's `pinned` posts and `settings` as they are now, and
- * `wall updated` brings new settings. A post the server says is on the wall
- * (live, or in a re-join's ack) shows even if it was hidden earlier in this
- * visit: it was restored. With `key` the page joins as the wall's organiser.
+ * (pinned, unpinned, its likes; for organisers also approved or hidden; the
+ * feed keeps the version with the higher `rev`), every join ack brings the
+ * wall's `pinned` posts and `settings` as they are now, and `wall updated`
+ * brings new settings. A post the server says is on the wall (live, or in a
+ * re-join's ack) shows even if it was hidden earlier in this visit: it was
+ * restored. An update or re-join of a post older than the feed has loaded
+ * (its likes changed) is left for "Load older", unless it is pinned. With
+ * `key` the page joins as the wall's organiser.
+ *
+ * Private walls: a join refused `forbidden` goes to onRefused (the page
+ * asks for the passcode); `wall updated` saying the wall is private makes
+ * the page re-join, since the server takes watchers without the new grant
+ * off the wall right after it, and only a join tells which this page is.
+ *
+ * The feed is anything with feed.js's merge, remove, reset, newestId,
+ * setLoaded and data (the projector's bounded model is one); the outbox,
+ * the announcer and the "Load older" button are optional.
  */
 
 import * as ids from './post-ids.js';
@@ -43,9 +55,10 @@ function getJson(url) {
 export class WallSync {
   /**
    * @param {object} options
-   *   wall, conn, feed, outbox, announcer
+   *   wall, conn, feed; outbox, announcer: optional
    *   onOnline(count)
-   *   older: the "Load older" button; olderError: where its failures show
+   *   older: optional, the "Load older" button; olderError: where its
+   *     failures show
    *   key: optional, the organiser key to join with
    *   onSettings(settings): optional, the wall's public settings (each ack,
    *     `wall updated`)
@@ -58,6 +71,7 @@ export class WallSync {
    */
   constructor(options) {
     this.key = null;
+    this.outbox = this.announcer = this.older = this.olderError = null;
     this.onSettings = this.onJoined = this.onRefused = this.onOther = function () {};
     this.onAccepted = this.onRemoved = function () {};
     Object.assign(this, options);
@@ -81,27 +95,40 @@ export class WallSync {
 
     this.conn.on('state', (state) => this.onState(state));
     this.conn.on('event', (event, data) => this.onEvent(event, data));
-    this.older.addEventListener('click', () => this.loadOlder());
+    if (this.older !== null) this.older.addEventListener('click', () => this.loadOlder());
   }
 
   /**
    * Show a post, from wherever it came: 'history' (initial load, "Load
-   * older"), 'catch-up' (missed while away), 'live' or 'mine' (our ack).
+   * older"), 'catch-up' (missed while away), 'rejoin' (a re-join's ack),
+   * 'live', 'update' (`post updated`) or 'mine' (our ack).
    */
   accept(post, how) {
     if (!post || typeof post !== 'object') return false;
     if (post.wall !== undefined && post.wall !== this.wall) return false;
-    const mine = how === 'mine' || this.outbox.has(post.client_id);
-    const revive = how === 'live' || how === 'rejoin';
-    const added = this.feed.merge(post, { arrived: how !== 'history', revive: revive });
-    this.outbox.settle(post);
+    const mine = how === 'mine' || (this.outbox !== null && this.outbox.has(post.client_id));
+    const revive = how === 'live' || how === 'rejoin' || how === 'update';
+    const added = this.feed.merge(post, {
+      arrived: how !== 'history',
+      revive: revive,
+      outside: (how === 'update' || how === 'rejoin') && this.isOlderThanLoaded(post.id),
+    });
+    if (this.outbox !== null) this.outbox.settle(post);
     this.onAccepted(post);
-    if (added && !mine && how !== 'history') this.announcer.announce(post);
+    const news = how !== 'history' && how !== 'update';
+    if (added && !mine && news && this.announcer !== null) this.announcer.announce(post);
     return added;
   }
 
+  // True for a post older than the oldest loaded when older ones exist:
+  // the page has not shown that part of the wall yet.
+  isOlderThanLoaded(id) {
+    return this.hasOlder && ids.isId(this.oldestId) && ids.isId(id)
+      && ids.compare(id, this.oldestId) < 0;
+  }
+
   onState(state) {
-    this.outbox.setLive(state.state === 'live');
+    if (this.outbox !== null) this.outbox.setLive(state.state === 'live');
     if (state.state === 'live') {
       // A new session is a new socket: it is on no wall until we join.
       if (state.session !== this.session) {
@@ -133,13 +160,18 @@ export class WallSync {
       this.onOther(event, data);
     } else if (event === 'post updated') {
       if (data.post && updateAction(data.post) === 'show') {
-        this.accept(data.post, 'live');
+        this.accept(data.post, 'update');
       } else if (data.post) {
         this.remove(data.post.id);
       }
       this.onOther(event, data);
     } else if (event === 'wall updated') {
       if (data.settings) this.onSettings(data.settings);
+      // Private now, or a new passcode: whether this page may stay, only a
+      // join tells (the server has taken it off the wall if not). It
+      // resumes from syncedId, so nothing is missed either way.
+      const settings = data.settings || {};
+      if (settings.visibility === 'private' && !this.key && this.session !== null) this.rejoin();
     } else {
       this.onOther(event, data);
     }
@@ -319,6 +351,6 @@ export class WallSync {
   }
 
   showOlder() {
-    this.older.hidden = !this.hasOlder;
+    if (this.older !== null) this.older.hidden = !this.hasOlder;
   }
 }

@@ -8,6 +8,8 @@
  *   composer.js      the post form; status.js the header; switcher.js walls
  *   mine.js          one's own posts: author keys (own-posts.js: Delete) and
  *                    posts waiting for approval, kept across reloads
+ *   likes.js         the like button; popular.js the Newest | Popular tabs
+ *   share.js         the Share dialog; unlock.js a private wall's passcode
  *
  * Configuration comes only from data- attributes on #wall (no inline script,
  * so a Content-Security-Policy of default-src 'self' holds). Query
@@ -30,6 +32,11 @@ import { Announcer } from './announcer.js';
 import { Switcher } from './switcher.js';
 import { MyPosts } from './mine.js';
 import { OwnPosts } from './own-posts.js';
+import { Likes } from './likes.js';
+import { PopularTab } from './popular.js';
+import { comparePopular } from './feed-order.js';
+import { Share } from './share.js';
+import { Unlock } from './unlock.js';
 
 function $(id) {
   return document.getElementById(id);
@@ -74,14 +81,48 @@ function start(root) {
     feed.refresh(id); // Delete is no longer offered
   });
   let own = null;
+  const likes = new Likes({
+    wall: wall,
+    conn: conn,
+    onCount: function (id, count) {
+      feed.setLikes(id, count);
+      popular.feed.setLikes(id, count);
+    },
+    onStored: function () {
+      refreshLikeButtons(feed, likes);
+      refreshLikeButtons(popular.feed, likes);
+    },
+  });
+  // A post's footer: its like button, then Delete on our own.
+  const footer = function (post, withOwn) {
+    const el = document.createElement('div');
+    el.className = 'post-footer';
+    const like = likes.button(post);
+    if (like) el.append(like);
+    const extra = withOwn ? own.decorate(post) : null;
+    if (extra) el.append(extra);
+    return el.firstChild ? el : null;
+  };
+  const onLike = function (id, fromFeed) {
+    const post = fromFeed.data.get(id);
+    if (post) likes.toggle(id, post.likes);
+  };
+  const updateLikes = function (li, post) {
+    likes.update(li.querySelector('.like-button'), post);
+  };
   const feed = new Feed({
     list: $('feed'),
     empty: $('empty'),
     decorate: function (post) {
-      return own.decorate(post);
+      return footer(post, true);
     },
+    onLikes: updateLikes,
     onPostAction: function (action, id, button) {
-      own.act(action, id, button);
+      if (action === 'like') {
+        onLike(id, feed);
+      } else {
+        own.act(action, id, button);
+      }
     },
     onAction: function (action, clientId) {
       const entry = outbox.get(clientId);
@@ -102,10 +143,55 @@ function start(root) {
     mine: mine,
     feed: feed,
     remove: function (id) {
-      feed.remove(id);
+      sync.remove(id);
     },
   });
   let settings = {};
+
+  const popularFeed = new Feed({
+    list: $('popular'),
+    empty: $('popular-empty'),
+    compare: comparePopular,
+    decorate: function (post) {
+      return footer(post, false);
+    },
+    onLikes: updateLikes,
+    onPostAction: function (action, id) {
+      if (action === 'like') onLike(id, popularFeed);
+    },
+  });
+  const popular = new PopularTab({
+    tabs: [$('tab-newest'), $('tab-popular')],
+    panels: [$('panel-newest'), $('panel-popular')],
+    feed: popularFeed,
+    url: '/api/walls/' + encodeURIComponent(wall) + '/posts',
+    error: $('popular-error'),
+  });
+
+  new Share({
+    open: $('share-open'),
+    dialog: $('share'),
+    url: $('share-url'),
+    copy: $('share-copy'),
+    status: $('share-status'),
+    qr: $('share-qr'),
+  }, wall);
+
+  // A private wall: the prompt instead of the form and the posts until a
+  // join succeeds; a new grant cookie needs a new session (unlock.js).
+  let joinedOnce = false;
+  const unlock = new Unlock({
+    form: $('unlock'),
+    input: $('passcode'),
+    hint: $('unlock-hint'),
+    error: $('unlock-error'),
+    submit: $('unlock-submit'),
+  }, {
+    wall: wall,
+    onUnlocked: function () {
+      conn.reconnect();
+    },
+  });
 
   const composer = new Composer({
     form: $('post-form'),
@@ -136,7 +222,9 @@ function start(root) {
     },
     onSent: function (post, authorKey) {
       mine.remember(post, authorKey);
-      sync.accept(post, 'mine');
+      // Its `new post` may have come before this ack, and shown it before
+      // we had its author key: draw it again, now with Delete.
+      if (!sync.accept(post, 'mine')) feed.refresh(post.id);
     },
     onWait: function (entry) {
       const slow = Number(settings.slow_mode_s) > 0;
@@ -172,11 +260,25 @@ function start(root) {
     },
     onAccepted: function (post) {
       mine.visible(post);
+      popular.offer(post);
     },
     onRemoved: function (id) {
       mine.forget(id);
+      popular.remove(id);
+    },
+    onRefused: function (ack) {
+      if (ack.error !== 'forbidden') return;
+      $('wall-body').hidden = true;
+      unlock.show(joinedOnce);
     },
     onJoined: function () {
+      joinedOnce = true;
+      if (unlock.shown) {
+        unlock.hide();
+        $('wall-body').hidden = false;
+        $('message').focus();
+      }
+      if (popular.shown) popular.refresh();
       if (checked) return;
       // After a reload: what became of our posts that were waiting?
       checked = true;
@@ -207,6 +309,14 @@ function start(root) {
     feed.merge(post);
   });
   status.show(conn.state);
+}
+
+// Our likes changed in another tab: every button says so.
+function refreshLikeButtons(feed, likes) {
+  feed.data.forEach(function (post, id) {
+    const li = feed.posts.get(id);
+    if (li) likes.update(li.querySelector('.like-button'), post);
+  });
 }
 
 // The wall's title, description and rules, from its public settings.

@@ -33,10 +33,13 @@ def test_html_in_posts_stays_text(new_context, server, wall_name):
         # stop the handlers too, hiding an innerHTML bug from a __xss check.)
         made = page.page.evaluate(
             """() => ({
-                // (besides the Delete of one's own posts, which are ours)
+                // (besides the like button and the Delete of one's own
+                // posts, which are ours)
                 feed: document.querySelectorAll('#feed *:not(li):not(header):not(strong):not(time):not(p)'
-                    + ':not(div.own-actions):not(div.own-actions > button[data-action])').length,
-                img: document.querySelectorAll('img, svg').length,
+                    + ':not(div.post-footer):not(div.own-actions):not(div.own-actions > button[data-action])'
+                    + ':not(button.like-button):not(button.like-button > span)').length,
+                // (besides the Share dialog's QR code, which is ours)
+                img: document.querySelectorAll('img:not(#share-qr), svg').length,
                 // Our own scripts are all under /static/v/<version>/js/.
                 scripts: Array.from(document.scripts).filter(s => !(s.src.startsWith(location.origin + '/static/v/')
                     && s.src.includes('/js/'))).length,
@@ -50,7 +53,12 @@ def test_html_in_posts_stays_text(new_context, server, wall_name):
     bob.page.reload()
     bob.wait_for_message(XSS[0])
     assert bob.messages() == XSS[::-1]
-    assert bob.page.evaluate("document.querySelectorAll('img, svg, #feed script').length") == 0
+    assert (
+        bob.page.evaluate(
+            "document.querySelectorAll('img:not(#share-qr), svg, #feed script').length"
+        )
+        == 0
+    )
 
 
 def test_each_post_is_isolated_and_keeps_its_lines(new_context, server, wall_name):
@@ -145,12 +153,24 @@ def test_keyboard_only(new_context, server, wall_name):
     keys.type("typed without a mouse")
     keys.press("Enter")
     page.wait_for_message("typed without a mouse")
-    # Tab reaches "Load older", Enter pages back.
-    for _ in range(10):
+    # Tab reaches the tabs, each post's like button (Space likes it), and
+    # "Load older", where Enter pages back.
+    passed = []
+    for _ in range(120):
         keys.press("Tab")
-        if page.page.evaluate("document.activeElement.id") == "older":
+        here = page.page.evaluate("document.activeElement.id || document.activeElement.className")
+        passed.append(here)
+        if here == "older":
             break
     assert page.page.evaluate("document.activeElement.id") == "older"
+    assert "tab-newest" in passed and "tab-popular" not in passed  # one stop for the tabs
+    assert passed.count("like-button") == 51  # the 50 loaded and ours
+    page.page.focus("#feed li.post .like-button")
+    keys.press("Space")
+    expect(page.page.locator("#feed li.post .like-button").first).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.page.focus("#older")
     keys.press("Enter")
     page.wait_for_count(56)
     # The button is gone, so focus moved on to the first post it brought.

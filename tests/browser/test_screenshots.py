@@ -1,10 +1,19 @@
-"""The page at desktop and phone width, saved to test-artifacts/ for people to look at."""
+"""The page at desktop and phone width, and the projector view at 1080p, saved to
+test-artifacts/ for people to look at; with WALL_UPDATE_DOCS_SCREENSHOTS=1 also
+to docs/, where the README shows them."""
 
 import os
+import shutil
 
 import pytest
 
+from ..support.browser import ROOT
+from ..support.managepage import create_wall
+from ..support.presentpage import PresentPage, organizer
+from ..support.servers import WallClient
 from ..support.wallpage import WallPage, seed
+
+UPDATE_DOCS = os.environ.get("WALL_UPDATE_DOCS_SCREENSHOTS") == "1"
 
 pytestmark = pytest.mark.browser
 
@@ -50,3 +59,53 @@ def test_screenshot(new_context, server, artifacts, name, viewport, scale):
     path = os.path.join(artifacts, "wall-%s.png" % name)
     page.page.screenshot(path=path)
     assert os.path.getsize(path) > 10_000
+    if UPDATE_DOCS:
+        # The README's pictures: refreshed on request, not by every run.
+        shutil.copy(
+            path, os.path.join(ROOT, "docs", "wall.png" if name == "desktop" else "wall-phone.png")
+        )
+
+
+QUESTIONS = [
+    ("mira", "Will the slides be shared after the talk?", 4),
+    ("jonas", "How does this compare to running it on one big server?", 3),
+    ("sam", "Great talk, thank you!", 1),
+    ("lee", "Can you say more about how two processes stay in order when Redis restarts?", 2),
+    ("ana", "Is there a recording for those who joined late?", 0),
+    ("kim", "What was the hardest bug you hit along the way?", 0),
+    ("bo", "Which Redis version does it need?", 1),
+]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_projector_screenshot(new_context, server, artifacts, theme):
+    wall = "keynote"  # this test's server and Redis are its own
+    key = create_wall(server, wall, title="Q&A: Building a live wall")
+    posts = [seed(server, wall, [m], username=u)[0] for u, m, _ in QUESTIONS]
+    fans = [WallClient(server).connect() for _ in range(4)]
+    try:
+        for post, (_, _, likes) in zip(posts, QUESTIONS):
+            for fan in fans[:likes]:
+                assert fan.call("like", {"wall": wall, "id": post["id"]})["ok"]
+    finally:
+        for fan in fans:
+            fan.close()
+    organizer(server, wall, key, "pin", posts[5]["id"])
+    query = "?theme=dark" if theme == "dark" else ""
+    screen = PresentPage.open(
+        new_context(viewport={"width": 1920, "height": 1080}, reduced_motion="reduce"),
+        server,
+        wall,
+        query,
+    ).wait_live()
+    screen.page.wait_for_function(
+        "n => document.querySelectorAll('.present-post').length === n", arg=len(QUESTIONS)
+    )
+    screen.expect_online(1)
+    screen.page.wait_for_function("() => document.getElementById('join-qr').naturalWidth > 0")
+    screen.assert_no_scrollbars()
+    path = os.path.join(artifacts, "present-%s.png" % theme)
+    screen.page.screenshot(path=path)
+    assert os.path.getsize(path) > 10_000
+    if UPDATE_DOCS and theme == "light":
+        shutil.copy(path, os.path.join(ROOT, "docs", "present.png"))

@@ -336,3 +336,38 @@ test('organisers: a borrowed key the server refuses is dropped, the join goes ag
   socket.server('post pending', { wall: 'ev', post: { id: '9-0' } });
   assert.equal(page.inbox.some((m) => m.event === 'post pending'), false);
 });
+
+test('relay: likes go through the hub like posts', async (t) => {
+  const { hub, socket } = makeHub(t);
+  const a = client(hub);
+  socket.up();
+  for (const event of ['like', 'unlike']) {
+    hub.receive(a.c, { type: 'emit', id: 7, event: event, data: { wall: 'w', id: '1-0' }, timeout: 5000 });
+    socket.take(event).ack(null, { ok: true, id: '1-0', likes: 1, liked: event === 'like' });
+    await settle();
+    assert.deepEqual(a.last().result, { ok: true, id: '1-0', likes: 1, liked: event === 'like' });
+  }
+});
+
+test('reconnect: a new session now, even when live, and every client re-joins', (t) => {
+  const { hub, socket } = makeHub(t);
+  const a = client(hub);
+  socket.up();
+  assert.equal(a.last().session, 1);
+  hub.receive(a.c, { type: 'reconnect' });
+  assert.equal(socket.disconnects, 1);
+  assert.equal(socket.connects, 2);
+  assert.equal(a.last().state, 'connecting');
+  socket.up();
+  assert.deepEqual([a.last().state, a.last().session], ['live', 2]);
+  // Our own disconnect schedules no retry of its own.
+  socket.fire('disconnect', 'io client disconnect');
+  assert.equal(hub.retryTimer, null);
+  // While connecting, it starts the attempt again rather than wait.
+  hub.receive(a.c, { type: 'reconnect' });
+  hub.receive(a.c, { type: 'reconnect' });
+  assert.equal(socket.connects, 4);
+  hub.close();
+  hub.receive(a.c, { type: 'reconnect' });
+  assert.equal(socket.connects, 4);
+});
