@@ -245,8 +245,14 @@ class RedisCluster:
         _wait(self._replicas_synced, 30, "every replica to sync with its master")
         return self
 
+    def wait_synced(self, timeout=30):
+        """Wait until every replica that is up is in sync with its master."""
+        _wait(self._replicas_synced, timeout, "every replica to sync with its master")
+
     def _replicas_synced(self):
         for server in self.servers:
+            if server.process.poll() is not None:
+                continue
             info = _client(server.port).info("replication")
             if info["role"] == "slave" and info.get("master_link_status") != "up":
                 return False
