@@ -351,6 +351,13 @@ def markdown(result):
                 [["%.1f%%" % (100 * a["share"]), "`%s`" % a["frame"]] for a in prof["self"][:12]],
             )
         )
+    if _by(recs, "sharding"):
+        from bench import sharding
+
+        out.append("")
+        out.append("## Many walls: one Redis against a three-master cluster (bench/sharding.py)")
+        out.append("")
+        out.append(sharding.markdown(_by(recs, "sharding")))
     if result.get("errors"):
         out.append("")
         out.append("## Errors")

@@ -32,7 +32,16 @@ if __package__ in (None, ""):  # run as bench/run.py
 from bench import hist, infra, report  # noqa: E402
 from bench.infra import BenchError  # noqa: E402
 
-SCENARIOS = ["fanout", "ceiling", "ingest", "connections", "scaleout", "delivery", "deflate"]
+SCENARIOS = [
+    "fanout",
+    "ceiling",
+    "ingest",
+    "connections",
+    "scaleout",
+    "delivery",
+    "deflate",
+    "sharding",
+]
 QUICK_SCENARIOS = ["fanout", "ceiling", "ingest", "connections", "delivery"]
 
 # Settings of a run; QUICK=1 picks the second column.
@@ -62,6 +71,8 @@ SETTINGS = {
     "delivery_repeats": (3, 1),
     "deflate_repeats": (2, 1),
     "profile_seconds": (20.0, 10.0),
+    "sharding_walls": (120, 60),
+    "sharding_seconds": (15.0, 5.0),
     "profile_rate": (5.0, 5.0),
 }
 
@@ -651,6 +662,24 @@ class Bench:
                 finally:
                     self.close_fanout(sess)
                 log("   ", report.one_line(rec))
+
+    def scenario_sharding(self):
+        """Many walls on one Redis against a three-master cluster (bench/sharding.py)."""
+        from bench import sharding
+
+        for topology in self.order(["single", "cluster"]):
+            log("sharding: %d walls on %s" % (self.s["sharding_walls"], topology))
+            res = sharding.run_one(
+                topology,
+                os.path.join(self.logdir, "sharding-" + topology),
+                walls=self.s["sharding_walls"],
+                seconds=self.s["sharding_seconds"],
+            )
+            self.record("sharding", "wall", {"topology": topology}, res)
+            log(
+                "    %.0f posts/s, %.0f deliveries/s, Redis CPU %s"
+                % (res["posts_per_s"], res["deliveries_per_s"], res["redis_cpu_pct"])
+            )
 
     def scenario_deflate(self):
         """The wall when clients offer permessage-deflate (browsers do) and when not."""

