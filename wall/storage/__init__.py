@@ -51,7 +51,7 @@ class Storage:
         #: stream entries this version does not understand: logged once, counted
         self.entries = EntryLog(on_skip)
         durability = None
-        if min_replicas:
+        if min_replicas or self.topology.cluster:
             durability = Durability(self.redis, min_replicas, replica_timeout_ms)
         self.posts = PostStore(
             self.redis, history=history, entries=self.entries, durability=durability
