@@ -635,7 +635,10 @@ def _pair_table(rs, key, labels, first_col):
             )
     text = _table(header, rows)
     values = list(labels)
-    if len(med) == 2:
+    complete = len(med) == 2 and all(
+        v is not None for m in med.values() for v in (m["p50"], m["p99"], m["us"])
+    )
+    if complete:
         a, b = med[values[0]], med[values[1]]
         text += (
             "\n\n%s minus %s (medians): p50 %+.1f ms, p99 %+.1f ms, "

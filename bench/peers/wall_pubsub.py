@@ -28,17 +28,23 @@ from wall.serve import serve  # noqa: E402
 drivers.install("eventlet")
 app = create_app()
 
-# Joins work as ever; the reader that would follow the streams never runs.
-get_realtime(app).delivery._run = lambda wake_position: None
+
+# Joins work as ever; the readers that would follow the streams only wait.
+def _idle_round(group, wake_position, block_ms):
+    eventlet.sleep(block_ms / 1000)
+    return wake_position
+
+
+get_realtime(app).delivery.poll = _idle_round
 posts = get_posts(app)
 store = posts.add
 
 
-def add_and_publish(wall, username, message, client_id, address, sid=None):
-    post, created = store(wall, username, message, client_id, address, sid=sid)
+def add_and_publish(*args, **kwargs):
+    post, created, author_key = store(*args, **kwargs)
     if created:
-        socketio.emit(protocol.NEW_POST, post, to=wall, namespace=protocol.NAMESPACE)
-    return post, created
+        socketio.emit(protocol.NEW_POST, post, to=post["wall"], namespace=protocol.NAMESPACE)
+    return post, created, author_key
 
 
 posts.add = add_and_publish
