@@ -60,6 +60,13 @@ def fixed_window(storage, limit, kind, message):
     return Limit(FixedWindowRateLimiter(storage), limit, kind, message)
 
 
+def memory_storage():
+    """A ``limits`` storage in this process's memory (counts per process)."""
+    from limits.storage import MemoryStorage
+
+    return MemoryStorage()
+
+
 class NoLimit:
     """Stands in for a :class:`Limit` when ``WALL_RATE_LIMITS=off``."""
 
