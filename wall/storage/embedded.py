@@ -20,6 +20,8 @@ import subprocess
 import time
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 OWNER_FILE = "wall-redis.json"
 LOCK_FILE = "wall-redis.lock"
@@ -202,7 +204,10 @@ class RedisProcess:
         )
 
     def _wait_ready(self, timeout):
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        # no retries of its own: each ping answers at once, the loop retries
+        client = redis.Redis(
+            port=self.port, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+        )
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
@@ -211,6 +216,11 @@ class RedisProcess:
                 try:
                     # A replayed AOF answers LOADING until it is in memory.
                     if client.ping():
+                        return True
+                except (redis.exceptions.AuthenticationError, redis.exceptions.NoPermissionError):
+                    return True  # it answers: it wants a user and password
+                except redis.exceptions.ResponseError as exc:
+                    if "NOAUTH" in str(exc):
                         return True
                 except (redis.exceptions.BusyLoadingError, redis.exceptions.ConnectionError):
                     pass

@@ -1,10 +1,12 @@
 """REDIS_URL's forms (wall/storage/connection.py), and the version check on a real server."""
 
 import pytest
+import redis
 
 from wall import storage
 from wall.storage import connection
 from wall.storage.connection import TopologyError, check_version, parse
+from wall.storage.embedded import RedisProcess
 
 
 def test_every_form_of_redis_url():
@@ -45,3 +47,23 @@ def test_a_redis_too_old_for_a_cluster_is_refused_clearly(redis_url):
             check_version(client, parse("redis+cluster://127.0.0.1:1"))
     finally:
         client.close()
+
+
+def test_a_user_and_password_in_the_url_log_in_with_acls(tmp_path):
+    server = RedisProcess(
+        str(tmp_path / "acl"),
+        persist=False,
+        args=["--user", "default", "off", "--user", "wall", "on", ">s3cret", "~*", "&*", "+@all"],
+    )
+    server.start()
+    try:
+        url = "redis://wall:s3cret@127.0.0.1:%d/0" % server.port
+        client = storage.connect(url)
+        assert client.ping() and client.acl_whoami() == "wall"
+        client.close()
+        refused = storage.connect("redis://wall:wrong@127.0.0.1:%d/0" % server.port)
+        with pytest.raises(redis.AuthenticationError):
+            refused.ping()
+        refused.close()
+    finally:
+        server.stop()
