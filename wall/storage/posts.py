@@ -34,6 +34,8 @@ from .streams import newest_id
 
 #: posts a read of the queue or the hidden posts returns at most
 LIST_MAX = 200
+#: walls ``GET /api/walls`` lists at most
+WALLS_MAX = 100
 
 # Tombstones and moderation changes take room in a read, so pages are read
 # in rounds until they are full, each round reading twice as many entries.
@@ -443,7 +445,7 @@ class PostStore:
         """The id of the newest entry in a wall's stream, or ``0-0``."""
         return newest_id(self.redis, keys.posts(wall))
 
-    def walls(self, limit=100):
+    def walls(self, limit=WALLS_MAX):
         """``[(wall, posts kept)]`` for the walls with the most recent posts."""
         newest = []
         for key in keys.indexes():

@@ -19,8 +19,13 @@ from flask import Blueprint, current_app, jsonify
 
 from .. import protocol
 from .. import settings as settings_module
-from . import openapi_paths_ops, openapi_paths_pages, openapi_paths_posts
-from .openapi_common import error_responses
+from . import (
+    openapi_paths_ops,
+    openapi_paths_organizers,
+    openapi_paths_pages,
+    openapi_paths_posts,
+)
+from .openapi_common import SECURITY_SCHEMES, error_responses
 from .openapi_paths_ops import OPENAPI_VERSION, PATH
 from .openapi_schemas import SCHEMAS
 
@@ -37,6 +42,7 @@ def _paths(speed_test):
     paths = {
         **openapi_paths_pages.PATHS,
         **openapi_paths_posts.PATHS,
+        **openapi_paths_organizers.PATHS,
         **openapi_paths_ops.PATHS,
     }
     if speed_test:
@@ -60,12 +66,6 @@ def document(settings):
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
             "responses": error_responses(),
-            "securitySchemes": {
-                "moderator": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "Authorization: Bearer <WALL_ADMIN_TOKEN>.",
-                }
-            },
+            "securitySchemes": copy.deepcopy(SECURITY_SCHEMES),
         },
     }

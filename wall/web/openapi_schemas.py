@@ -1,15 +1,21 @@
-"""The component schemas of the OpenAPI document: the bodies the routes send
-and take, bounded by the constants the routes check them with."""
+"""The component schemas of the OpenAPI document for posts, errors, health and
+the speed test, bounded by the constants the routes check them with
+(:mod:`openapi_schemas_walls` has those of running a wall)."""
 
 from .. import protocol, validation
-from .openapi_common import POST_ID_PATTERN, ref
+from ..storage import keys as storage_keys
+from ..storage import posts as storage_posts
+from .openapi_common import NAME, POST_ID_PATTERN, obj, ref
+from .openapi_schemas_walls import WALL_SCHEMAS
+from .speed import MAX_ECHO
 
-SCHEMAS = {
-    "Error": {
-        "type": "object",
-        "description": "Every refusal (docs/protocol.md, Errors). No traceback ever.",
-        "required": ["error", "message"],
-        "properties": {
+STATUSES = [protocol.VISIBLE, protocol.PENDING, protocol.HIDDEN]
+
+
+_POST_SCHEMAS = {
+    "Error": obj(
+        ["error", "message"],
+        {
             "error": {"type": "string", "enum": list(protocol.ERROR_CODES)},
             "message": {"type": "string", "description": "For a person."},
             "retry_after": {
@@ -18,27 +24,39 @@ SCHEMAS = {
                 "description": "With rate_limited: whole seconds to wait.",
             },
         },
-        "additionalProperties": False,
-    },
+        description="Every refusal (docs/protocol.md, Errors). No traceback ever.",
+    ),
     "PostId": {
         "type": "string",
         "pattern": POST_ID_PATTERN,
         "description": "A Redis stream id, <ms>-<seq>; ids sort in time order.",
         "examples": ["1764100000000-0"],
     },
-    "Post": {
-        "type": "object",
-        "required": ["id", "wall", "username", "message", "ts", "client_id"],
-        "properties": {
+    "Post": obj(
+        ["id", "wall", "username", "message", "ts", "client_id", "status", "pinned"]
+        + ["likes", "rev"],
+        {
             "id": ref("PostId"),
-            "wall": {"type": "string", "pattern": "^[a-z0-9-]{1,%d}$" % validation.WALL_NAME_MAX},
+            "wall": NAME,
             "username": {"type": "string", "minLength": 1},
             "message": {"type": "string", "minLength": 1},
             "ts": {"type": "integer", "description": "Milliseconds since the epoch."},
             "client_id": {"type": ["string", "null"]},
+            "status": {
+                "type": "string",
+                "enum": STATUSES,
+                "description": "pending: waiting for an organiser's approval (only its "
+                "author and the organisers see it); hidden: taken off the wall, restorable.",
+            },
+            "pinned": {"type": "boolean"},
+            "likes": {"type": "integer", "minimum": 0},
+            "rev": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Grows with every change of the post: keep the higher.",
+            },
         },
-        "additionalProperties": False,
-    },
+    ),
     "NewPost": {
         "type": "object",
         "description": "Lengths count code points after NFC and trimming; control "
@@ -51,95 +69,102 @@ SCHEMAS = {
             "client_id": {
                 "type": "string",
                 "pattern": "^[A-Za-z0-9._:-]{1,%d}$" % validation.CLIENT_ID_MAX,
-                "description": "Idempotency key: a repeat within 24 hours returns the "
-                "original post with 200 and stores nothing.",
+                "description": "Idempotency key: a repeat within %d hours returns the "
+                "original post with 200 and stores nothing." % (storage_keys.CLIENT_ID_TTL // 3600),
             },
         },
     },
-    "PostReply": {
-        "type": "object",
-        "required": ["post"],
-        "properties": {"post": ref("Post")},
-        "additionalProperties": False,
-    },
-    "Page": {
-        "type": "object",
-        "required": ["wall", "posts", "more"],
-        "properties": {
-            "wall": {"type": "string"},
+    "PostReply": obj(
+        ["post", "author_key"],
+        {
+            "post": ref("Post"),
+            "author_key": {
+                "type": ["string", "null"],
+                "description": "Lets the author delete the post (X-Author-Key); null on "
+                "a repeat from another client.",
+            },
+        },
+    ),
+    "ModeratedPost": obj(["post"], {"post": ref("Post")}),
+    "PostList": obj(
+        ["wall", "posts"],
+        {
+            "wall": NAME,
+            "posts": {"type": "array", "items": ref("Post"), "maxItems": storage_posts.LIST_MAX},
+        },
+    ),
+    "Page": obj(
+        ["wall", "posts", "more"],
+        {
+            "wall": NAME,
             "posts": {"type": "array", "items": ref("Post"), "maxItems": validation.PAGE_MAX},
             "more": {"type": "boolean"},
             "deleted": {
                 "type": "array",
                 "items": ref("PostId"),
-                "description": "With after: posts deleted since that id.",
+                "description": "With after: posts deleted or hidden since that id.",
             },
             "truncated": {
                 "type": "boolean",
-                "description": "With after: retention dropped posts after that id.",
+                "description": "With after: posts after that id may be gone; reload.",
             },
         },
-        "additionalProperties": False,
-    },
-    "Walls": {
-        "type": "object",
-        "required": ["walls"],
-        "properties": {
+    ),
+    "Walls": obj(
+        ["walls"],
+        {
             "walls": {
                 "type": "array",
-                "maxItems": 100,
-                "items": {
-                    "type": "object",
-                    "required": ["name", "posts", "online"],
-                    "properties": {
-                        "name": {"type": "string"},
+                "maxItems": storage_posts.WALLS_MAX,
+                "items": obj(
+                    ["name", "posts", "online"],
+                    {
+                        "name": NAME,
                         "posts": {"type": "integer", "minimum": 0},
                         "online": {"type": "integer", "minimum": 0},
                     },
-                    "additionalProperties": False,
-                },
+                ),
             }
         },
-        "additionalProperties": False,
-    },
-    "Deleted": {
-        "type": "object",
-        "required": ["wall", "id", "deleted"],
-        "properties": {
-            "wall": {"type": "string"},
-            "id": ref("PostId"),
-            "deleted": {"const": True},
-        },
-        "additionalProperties": False,
-    },
-    "Health": {
-        "type": "object",
-        "required": ["status"],
-        "properties": {
+    ),
+    "Deleted": obj(
+        ["wall", "id", "deleted"],
+        {"wall": NAME, "id": ref("PostId"), "deleted": {"const": True}},
+    ),
+}
+
+_OPERATIONS_SCHEMAS = {
+    "Health": obj(
+        ["status"],
+        {
             "status": {
                 "type": "string",
-                "enum": [protocol.HEALTH_OK, protocol.HEALTH_UNAVAILABLE, protocol.HEALTH_DRAINING],
+                "enum": [
+                    protocol.HEALTH_OK,
+                    protocol.HEALTH_UNAVAILABLE,
+                    protocol.HEALTH_DRAINING,
+                    protocol.HEALTH_DEGRADED,
+                ],
             },
             "reason": {"type": "string"},
         },
-        "additionalProperties": False,
-    },
+    ),
     "Echo": {
         "type": "object",
         "required": ["data"],
-        "properties": {"data": {"type": "string", "maxLength": 1024}},
+        "properties": {"data": {"type": "string", "maxLength": MAX_ECHO}},
     },
-    "EchoReply": {
-        "type": "object",
-        "required": ["data", "request_bytes"],
-        "properties": {
-            "data": {"type": "string", "maxLength": 1024},
+    "EchoReply": obj(
+        ["data", "request_bytes"],
+        {
+            "data": {"type": "string", "maxLength": MAX_ECHO},
             "request_bytes": {
                 "type": "integer",
                 "minimum": 0,
                 "description": "The request as received: request line, headers, body.",
             },
         },
-        "additionalProperties": False,
-    },
+    ),
 }
+
+SCHEMAS = {**_POST_SCHEMAS, **WALL_SCHEMAS, **_OPERATIONS_SCHEMAS}
