@@ -144,8 +144,9 @@ SECURITY_SCHEMES = {
 ORGANIZER = [{"organizer": []}, {"operator": []}]
 #: a route anyone may call, that an organiser's key changes
 OPTIONAL_ORGANIZER = [{}, *ORGANIZER]
-#: what every route that checks an organiser key may refuse with
-KEYED = ("invalid", "unauthorized", "forbidden", "rate_limited")
+#: what every route that checks an organiser key may refuse with (not_found:
+#: also a path that matches no route, such as a wall name with a "/")
+KEYED = ("invalid", "unauthorized", "forbidden", "not_found", "rate_limited")
 
 # -- parameters -------------------------------------------------------------------
 
