@@ -6,7 +6,8 @@ served as JSON. It lists every URL rule of the app except ``/static/...``
 the pages, ``/healthz`` and ``/metrics``, the JSON API and, unless
 ``WALL_SPEED_TEST=off``, the speed test. ``HEAD`` and ``OPTIONS``, which
 Flask answers on every rule, are not listed. tests/unit/web/test_openapi.py
-holds the document and the app's URL map together and validates it.
+holds the document and the app's URL map together and validates it, and it
+and test_openapi_walls.py hold real replies to it.
 
 The parts: :mod:`openapi_common` (helpers, named errors, shared
 parameters), :mod:`openapi_schemas` (component schemas) and one
