@@ -25,6 +25,12 @@ from .blocklist import MAX_ENTRIES, MAX_ENTRY, Blocklist
 TITLE_MAX = 100
 DESCRIPTION_MAX = 1000
 SLOW_MODE_MAX = 3600
+LABEL_MAX = 40
+PASSCODE_MIN, PASSCODE_MAX = 4, 64
+#: an organiser key is this prefix and this many random bytes, URL-safe base64
+KEY_PREFIX, KEY_BYTES = "wk_", 24
+#: audit entries a read returns at most
+AUDIT_MAX = 500
 _CACHE_SIZE = 10000
 
 
@@ -119,7 +125,7 @@ def _hash(key):
 
 def new_key():
     """A new organiser key (192 random bits) and its id."""
-    return "wk_" + secrets.token_urlsafe(24), secrets.token_hex(4)
+    return KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES), secrets.token_hex(4)
 
 
 class WallService:
@@ -293,7 +299,7 @@ class WallService:
 
     def add_key(self, wall, label, actor):
         """A new organiser key for ``wall`` (a co-organiser, or the operator's issue)."""
-        label = _optional_text(label, "label", 40, newlines=False) or "organiser"
+        label = _optional_text(label, "label", LABEL_MAX, newlines=False) or "organiser"
         if not self.settings(wall).organized:
             raise NotFound("The wall %s has no organiser; create it first." % wall)
         key, key_id = new_key()
@@ -481,7 +487,7 @@ class WallService:
     def audit(self, wall, actor, action, **details):
         self.store.audit(wall, {"at": _now(), "by": actor.describe(), "action": action, **details})
 
-    def audit_log(self, wall, limit=500):
+    def audit_log(self, wall, limit=AUDIT_MAX):
         return self.store.audit_log(wall, limit)
 
     def export(self, wall):
@@ -593,8 +599,8 @@ def _optional_text(value, name, maximum, newlines):
 
 
 def _passcode(value):
-    if not isinstance(value, str) or not 4 <= len(value) <= 64:
-        raise Invalid("A passcode is 4 to 64 characters.")
+    if not isinstance(value, str) or not PASSCODE_MIN <= len(value) <= PASSCODE_MAX:
+        raise Invalid("A passcode is %d to %d characters." % (PASSCODE_MIN, PASSCODE_MAX))
     return value
 
 

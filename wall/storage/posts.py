@@ -32,6 +32,11 @@ from .entries import (
 from .entries import to_post as entry_to_post
 from .streams import newest_id
 
+#: posts a read of the queue or the hidden posts returns at most
+LIST_MAX = 200
+#: walls ``GET /api/walls`` lists at most
+WALLS_MAX = 100
+
 # Tombstones and moderation changes take room in a read, so pages are read
 # in rounds until they are full, each round reading twice as many entries.
 _READ_COUNT_MAX = 1000
@@ -387,11 +392,11 @@ class PostStore:
         """What changed with ``after_id < id <= upto``, as :meth:`after` reads it."""
         return self._read_forward(wall, after_id, upto, limit, False)
 
-    def queue(self, wall, limit=200):
+    def queue(self, wall, limit=LIST_MAX):
         """The posts waiting for approval, oldest first."""
         return self._posts_of(wall, self.redis.zrange(keys.pending(wall), 0, limit - 1))
 
-    def hidden(self, wall, limit=200):
+    def hidden(self, wall, limit=LIST_MAX):
         """The hidden posts, most recently hidden first."""
         return self._posts_of(wall, self.redis.zrevrange(keys.hidden(wall), 0, limit - 1))
 
@@ -440,7 +445,7 @@ class PostStore:
         """The id of the newest entry in a wall's stream, or ``0-0``."""
         return newest_id(self.redis, keys.posts(wall))
 
-    def walls(self, limit=100):
+    def walls(self, limit=WALLS_MAX):
         """``[(wall, posts kept)]`` for the walls with the most recent posts."""
         newest = []
         for key in keys.indexes():

@@ -28,6 +28,9 @@ from ..errors import Invalid, RateLimited
 
 bp = Blueprint("pages", __name__)
 
+#: how long a private wall's grant cookie lasts, in seconds
+GRANT_MAX_AGE = 30 * 24 * 3600
+
 
 @bp.before_request
 def identify():
@@ -143,7 +146,7 @@ def unlock(name):
     response.set_cookie(
         grant_cookie(wall),
         grant,
-        max_age=30 * 24 * 3600,
+        max_age=GRANT_MAX_AGE,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,

@@ -3,19 +3,18 @@
 import re
 
 import pytest
-from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from wall import create_app, protocol, settings, stop_app
 from wall.web import openapi
 
 from ...support.helpers import make_config
+from ...support.openapi_checker import JSON, Checker
 
 #: what the document leaves out: files, and Socket.IO's own transport
 UNDOCUMENTED = ("/static/", "/socket.io/")
 #: what Flask answers on every rule by itself
 AUTOMATIC = {"HEAD", "OPTIONS"}
-JSON = "application/json"
 
 
 def documented_rules(app):
@@ -79,34 +78,6 @@ def test_the_error_codes_are_the_protocols(app):
 
 
 # -- real replies against the document ------------------------------------------------
-
-
-class Checker:
-    def __init__(self, app):
-        self.client = app.test_client()
-        self.doc = self.client.get(openapi.PATH).json
-        self.seen = []
-
-    def operation(self, path, method):
-        return self.doc["paths"][path][method.lower()]
-
-    def response_spec(self, path, method, status):
-        spec = self.operation(path, method)["responses"][str(status)]
-        if "$ref" in spec:
-            spec = self.doc["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
-        return spec
-
-    def check(self, path, method, reply):
-        """``reply``'s status, media type and body fit ``path``'s ``method``."""
-        spec = self.response_spec(path, method, reply.status_code)
-        content = spec.get("content", {})
-        assert reply.mimetype in content, (path, reply.status_code, reply.mimetype)
-        if reply.mimetype == JSON:
-            schema = dict(content[JSON]["schema"])
-            schema["components"] = self.doc["components"]
-            OAS31Validator(schema).validate(reply.json)
-        self.seen.append((method, path, reply.status_code))
-        return reply
 
 
 def test_real_replies_fit_their_schemas(redis_url):
