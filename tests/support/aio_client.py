@@ -278,12 +278,17 @@ class AioWallClient:
 
     async def _send(self, packet):
         async with self._send_lock:
-            if self._ws is not None:
-                await self._ws.send_str(packet)
-            else:
-                async with self._session.post(self._url("polling"), data=packet) as resp:
-                    self._check(resp)
-                    await resp.read()
+            try:
+                if self._ws is not None:
+                    await self._ws.send_str(packet)
+                else:
+                    async with self._session.post(self._url("polling"), data=packet) as resp:
+                        self._check(resp)
+                        await resp.read()
+            except (aiohttp.ClientError, ConnectionError) as exc:
+                # a send over a connection that just dropped (a worker killed
+                # mid-POST) is a lost connection, as a browser sees it
+                raise Disconnected("send failed: %s" % exc) from exc
 
     def _check(self, resp):
         if resp.status != 200:
