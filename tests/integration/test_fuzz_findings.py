@@ -51,12 +51,6 @@ def server_log(server):
         return f.read()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.io's WebSocket handler raises on a packet it cannot decode (ValueError) and "
-    "eventlet's WSGI server, in its default debug mode, writes 'HTTP/1.1 500' and the "
-    "traceback into the upgraded connection",
-)
 @pytest.mark.parametrize("message", [b"", b"x", b"{}"], ids=["empty", "letter", "json"])
 def test_an_undecodable_websocket_message_gets_no_traceback(server, message):
     sock = raw.wall_session(server.url)
