@@ -62,11 +62,6 @@ def test_an_undecodable_websocket_message_gets_no_traceback(server, message):
     assert b"Traceback" not in received and b" 500 " not in received, received[-600:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.io's _get_socket raises KeyError('Session is disconnected') for a session "
-    "closed a moment ago, outside any handler: 500, with the traceback in the body",
-)
 def test_a_post_after_the_client_closed_its_session_is_no_500(server):
     http, url = polling_session(server.url)
     assert http.post(url, data="1", timeout=5).status_code == 200  # engine.io close
@@ -74,12 +69,6 @@ def test_a_post_after_the_client_closed_its_session_is_no_500(server):
     assert reply.status_code == 400 and "Traceback" not in reply.text, reply.text[-600:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.io disconnects a session whose POST it rejects with close(wait=True), which "
-    "waits for a GET to drain the queue: with no GET pending the POST is never answered, "
-    "and its greenlet and connection stay forever (so a SIGTERM drain never finishes)",
-)
 @pytest.mark.parametrize(
     "body",
     [b"6", b"2", b"4" + b"x" * 70_000],

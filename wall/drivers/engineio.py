@@ -7,6 +7,17 @@ under every async mode.
   was left to the ping timeout and the web server answered the upgraded
   connection with a 500. Here such a message ends the connection the way a
   client closing it does.
+- **Closed sessions**: a session the client closed (a CLOSE packet) stays
+  in engine.io's table until its next request, and a POST to it raised
+  ``KeyError('Session is disconnected')`` outside any handler: a 500. Here
+  a request to a closed session is answered 400, as engine.io answers an
+  unknown one.
+- **Polling refusals**: engine.io disconnects a session whose POST it
+  refuses (an unknown packet type, a body over its size limit) with
+  ``close(wait=True)``, which waits for a GET to collect the close packet:
+  with none pending, the POST was never answered and its task stayed
+  forever (a graceful drain never finished). Here the session is closed
+  without waiting before engine.io answers 400.
 
 This module imports engine.io only when :func:`install` runs.
 """
@@ -39,13 +50,52 @@ UNDECODABLE_MESSAGES = Patch(
 )
 
 
+CLOSED_SESSIONS = Patch(
+    "engineio.closed_sessions",
+    "a request to a session the client closed is a 400, not a 500",
+    [
+        Target("engineio.server", "Server.handle_request", "python-engineio", "79302edd007f"),
+        Target("engineio.base_server", "BaseServer._bad_request", "python-engineio"),
+        Target("engineio.base_server", "BaseServer._cors_headers", "python-engineio"),
+        Target(
+            "engineio.socket", "Socket.close", "python-engineio", "05fac5583199", sets=("closed",)
+        ),
+    ],
+    TESTED,
+    protection=True,
+)
+
+POLLING_REFUSALS = Patch(
+    "engineio.polling_refusals",
+    "a refused long-polling POST closes its session without waiting for a GET",
+    [
+        Target("engineio.socket", "Socket.handle_post_request", "python-engineio", "5be8170455a3"),
+        # which catches EngineIOError from it and calls disconnect(), which
+        # skips a session already closed
+        Target("engineio.server", "Server.handle_request", "python-engineio", "79302edd007f"),
+        Target("engineio.server", "Server.disconnect", "python-engineio", "3f5faf6e405f"),
+        Target("engineio.exceptions", "EngineIOError", "python-engineio"),
+    ],
+    TESTED,
+    protection=True,
+)
+
+
 def install():
     """Apply every engine.io patch whose targets hold (idempotent)."""
+    import engineio.exceptions
+    import engineio.server
     import engineio.socket
 
     if UNDECODABLE_MESSAGES.usable() and not UNDECODABLE_MESSAGES.active:
         close_on_undecodable(engineio.socket.Socket)
         UNDECODABLE_MESSAGES.active = True
+    if CLOSED_SESSIONS.usable() and not CLOSED_SESSIONS.active:
+        refuse_closed_sessions(engineio.server.Server)
+        CLOSED_SESSIONS.active = True
+    if POLLING_REFUSALS.usable() and not POLLING_REFUSALS.active:
+        close_refused_posts(engineio.socket.Socket, engineio.exceptions.EngineIOError)
+        POLLING_REFUSALS.active = True
 
 
 class OncePer:
@@ -119,3 +169,54 @@ def close_on_undecodable(engineio_socket_class):
         return handler(self, ws)
 
     engineio_socket_class._websocket_handler = websocket_handler
+
+
+# -- closed sessions --------------------------------------------------------------
+
+
+def closed_session(server, environ):
+    """The sid of ``environ``'s request if it names a session already closed, else None."""
+    query = environ.get("QUERY_STRING", "")
+    if "sid=" not in query:
+        return None
+    from urllib.parse import parse_qs
+
+    sid = parse_qs(query).get("sid", [None])[0]
+    session = server.sockets.get(sid) if sid is not None else None
+    return sid if session is not None and session.closed else None
+
+
+def refuse_closed_sessions(server_class):
+    """Answer a request to a closed session as engine.io answers an unknown one."""
+    handle_request = server_class.handle_request
+
+    @replaces(handle_request)
+    def checked_handle_request(self, environ, start_response):
+        sid = closed_session(self, environ)
+        if sid is None:
+            return handle_request(self, environ, start_response)
+        self.sockets.pop(sid, None)
+        refusal = self._bad_request("Session is disconnected")
+        start_response(refusal["status"], refusal["headers"] + self._cors_headers(environ))
+        return [refusal["response"]]
+
+    server_class.handle_request = checked_handle_request
+
+
+# -- polling refusals ---------------------------------------------------------------
+
+
+def close_refused_posts(engineio_socket_class, engineio_error):
+    """Close the session of a refused POST at once, so that engine.io's
+    ``disconnect`` finds it closed and does not wait."""
+    handle_post_request = engineio_socket_class.handle_post_request
+
+    @replaces(handle_post_request)
+    def closing_handle_post_request(self, environ):
+        try:
+            return handle_post_request(self, environ)
+        except engineio_error:
+            self.close(wait=False, reason=self.server.reason.SERVER_DISCONNECT)
+            raise
+
+    engineio_socket_class.handle_post_request = closing_handle_post_request

@@ -50,3 +50,16 @@ def test_offences_are_logged_once_per_period(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "bad things: 1 in the last 0 s (latest: offence 0)"
     ]
+
+
+def test_a_request_to_a_closed_session_is_refused_as_an_unknown_one():
+    import engineio
+
+    server = engineio.Server(async_mode="threading")
+    server.sockets.update({"open": type("S", (), {"closed": False})()})
+    server.sockets["gone"] = type("S", (), {"closed": True})()
+    assert driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling&sid=gone"})
+    assert (
+        driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling&sid=open"}) is None
+    )
+    assert driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling"}) is None

@@ -34,6 +34,8 @@ def test_there_is_a_patch_for_every_fast_path_and_hook():
         "gevent.message_cap",
         "eventlet.no_tracebacks",
         "engineio.undecodable_messages",
+        "engineio.closed_sessions",
+        "engineio.polling_refusals",
     }
 
 
