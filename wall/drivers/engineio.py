@@ -17,7 +17,9 @@ under every async mode.
   ``close(wait=True)``, which waits for a GET to collect the close packet:
   with none pending, the POST was never answered and its task stayed
   forever (a graceful drain never finished). Here the session is closed
-  without waiting before engine.io answers 400.
+  without waiting before engine.io answers 400. A body that is not UTF-8
+  or not packets, which engine.io logged with a whole traceback per request
+  (and answered 200), is refused the same way, logged once per 10 s.
 
 This module imports engine.io only when :func:`install` runs.
 """
@@ -67,7 +69,7 @@ CLOSED_SESSIONS = Patch(
 
 POLLING_REFUSALS = Patch(
     "engineio.polling_refusals",
-    "a refused long-polling POST closes its session without waiting for a GET",
+    "a refused or undecodable long-polling POST is a 400; its session closes without waiting",
     [
         Target("engineio.socket", "Socket.handle_post_request", "python-engineio", "5be8170455a3"),
         # which catches EngineIOError from it and calls disconnect(), which
@@ -206,6 +208,9 @@ def refuse_closed_sessions(server_class):
 # -- polling refusals ---------------------------------------------------------------
 
 
+_bad_bodies = OncePer("closed long-polling session(s) for a POST body engine.io cannot decode")
+
+
 def close_refused_posts(engineio_socket_class, engineio_error):
     """Close the session of a refused POST at once, so that engine.io's
     ``disconnect`` finds it closed and does not wait."""
@@ -218,5 +223,11 @@ def close_refused_posts(engineio_socket_class, engineio_error):
         except engineio_error:
             self.close(wait=False, reason=self.server.reason.SERVER_DISCONNECT)
             raise
+        except (ValueError, KeyError, IndexError) as exc:
+            # not UTF-8, or not packets: engine.io would log a traceback and
+            # answer 200 having dropped it; refused like any bad packet instead
+            _bad_bodies(type(exc).__name__)
+            self.close(wait=False, reason=self.server.reason.SERVER_DISCONNECT)
+            raise engineio_error("undecodable payload") from None
 
     engineio_socket_class.handle_post_request = closing_handle_post_request
