@@ -128,12 +128,6 @@ def test_a_non_ascii_subprotocol_on_the_echo_socket_is_no_500(server):
     assert not reply.startswith(b"HTTP/1.1 500"), reply[:300]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="before=0-0 and after=<max>-<max> reach Redis as an empty exclusive range, which "
-    "Redis refuses ('invalid end/start ID for the interval'); the error is taken for an "
-    "outage: 503 unavailable, with Redis up (and a 'Redis unavailable' warning)",
-)
 @pytest.mark.parametrize(
     "query",
     ["before=0-0", "after=18446744073709551615-18446744073709551615"],
@@ -144,10 +138,6 @@ def test_edge_post_ids_are_no_outage(server, query):
     assert reply.status_code in (200, 400), reply.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the same range reaches Redis from a join: the ack is unavailable with Redis up",
-)
 def test_a_join_after_the_last_possible_id_is_no_outage(server):
     async def join():
         client = await AioWallClient(server.url).connect()
