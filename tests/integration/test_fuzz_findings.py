@@ -151,12 +151,6 @@ def test_a_join_after_the_last_possible_id_is_no_outage(server):
     assert reply.get("error") != "unavailable", reply
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="python-socketio hands a client event named 'disconnect' (or 'connect') to the "
-    "namespace's own handler: the ack is [] and the socket leaves all its walls while its "
-    "connection stays open (docs/protocol.md: any other event is unknown_event)",
-)
 def test_a_client_event_named_disconnect_is_an_unknown_event(server, make_client, wall_name):
     poster = make_client(server)
     sock = raw.wall_session(server.url)

@@ -19,7 +19,7 @@ import uuid
 
 from flask_socketio import SocketIO
 
-from .. import protocol
+from .. import errors, protocol
 from ..drivers import message_queue
 from ..drivers import socketio as socketio_driver
 from ..storage import keys
@@ -177,6 +177,7 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
         on_disconnect=gate.disconnected,
         on_message=PacketGuard(server, metrics),
     )
+    socketio_driver.refuse_reserved_events(server, _reserved_event)
     inflight = Inflight()
     server.register_namespace(
         WallNamespace(
@@ -193,6 +194,12 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
     realtime = Realtime(socketio, gate, delivery, presence, broadcast, scheduler, inflight)
     app.extensions["wall.realtime"] = realtime
     return realtime
+
+
+def _reserved_event(event):
+    return errors.ack(
+        errors.UnknownEvent("%r is the connection's own event; a client does not send it." % event)
+    )
 
 
 class _Access:

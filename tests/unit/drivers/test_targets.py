@@ -35,6 +35,7 @@ def test_there_is_a_patch_for_every_fast_path_and_hook():
         "eventlet.no_tracebacks",
         "engineio.undecodable_messages",
         "engineio.closed_sessions",
+        "socketio.reserved_events",
         "engineio.polling_refusals",
     }
 
