@@ -189,14 +189,12 @@ def missing_protections(async_mode):
 
 
 def install(async_mode):
-    """Apply the process-wide patches of ``async_mode`` (and engine.io's, in every mode).
+    """Apply the process-wide patches of ``async_mode`` (eventlet or gevent).
 
     Called by ``app.py`` after monkey-patching and before ``create_app``.
-    Per-server hooks (:mod:`.socketio`) are applied by the realtime layer.
+    Per-server hooks (:mod:`.socketio`) and engine.io's patches, the same
+    in every mode (:mod:`.engineio`), are applied by the realtime layer.
     """
-    from . import engineio
-
-    engineio.install()
     if async_mode == "eventlet":
         from . import eventlet
 

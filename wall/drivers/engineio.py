@@ -21,7 +21,9 @@ under every async mode.
   or not packets, which engine.io logged with a whole traceback per request
   (and answered 200), is refused the same way, logged once per 10 s.
 
-This module imports engine.io only when :func:`install` runs.
+:func:`install` is called by the realtime layer as it creates the server
+(every async mode, and the in-process apps of the tests); this module
+imports engine.io only then.
 """
 
 import logging

@@ -125,7 +125,7 @@ class ConnectionGate:
                 except Invalid as exc:
                     # engine.io and eventlet took a broken handshake for
                     # long-polling or a 2010 draft, and failed with a 500
-                    return _bad_request(start_response, exc.message)
+                    return _refuse_handshake(start_response, exc.message)
             query = parse_qs(environ.get("QUERY_STRING", ""))
             if "sid" not in query:
                 reason = self._refusal()
@@ -177,7 +177,7 @@ def _refuse(start_response, status, code, message):
     return [body]
 
 
-def _bad_request(start_response, message):
+def _refuse_handshake(start_response, message):
     # as engine.io answers: text/plain, the message as a JSON string
     body = json.dumps(message).encode()
     start_response(
