@@ -1,14 +1,18 @@
 """What ``make fuzz`` found, each as the behaviour docs/protocol.md promises.
 
-Every test here fails today and is marked ``xfail(strict=True)`` with the
-reason: when the product is fixed, the test passes, pytest reports XPASS as
-a failure, and the mark goes. Each is the smallest reproduction of a fuzz
-failure (tests/reliability/fuzz.py); the reasons say where it breaks.
+Each test is the smallest reproduction of a fuzz failure
+(tests/reliability/fuzz.py). A new finding comes here marked
+``xfail(strict=True)`` with a reason saying where it breaks; when the
+product is fixed the test passes, pytest reports XPASS as a failure, and
+the mark goes.
 """
 
 import asyncio
 import json
+import signal
 import socket
+import subprocess
+import time
 
 import pytest
 import requests
@@ -170,3 +174,28 @@ def test_a_bad_polling_body_logs_no_traceback(server):
     log = server_log(server)
     assert "Traceback" not in log
     assert log.count("POST body engine.io cannot decode") == 1, log[-2000:]
+
+
+@pytest.mark.parametrize("extra", [100, 10**6], ids=["short body", "over the size limit"])
+def test_sigterm_exits_while_a_client_holds_a_post_whose_body_never_comes(server, extra):
+    # eventlet reads (or, past engine.io's limit, discards) the body the
+    # Content-Length announces, for as long as the client keeps the
+    # connection open; its server waits for every request before it exits
+    http, url = polling_session(server.url)
+    host, port = server.url.split("//")[1].split(":")
+    path = url.split(server.url, 1)[1]
+    body = b"40/wall,"
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: %d\r\n\r\n%s"
+            % (path.encode(), host.encode(), port.encode(), len(body) + extra, body)
+        )
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            status = server.process.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            pytest.fail("still running 10 s after SIGTERM")
+    assert status == 0
