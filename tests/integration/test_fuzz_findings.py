@@ -199,3 +199,22 @@ def test_sigterm_exits_while_a_client_holds_a_post_whose_body_never_comes(server
             server.kill()
             pytest.fail("still running 10 s after SIGTERM")
     assert status == 0
+
+
+def test_an_origin_with_a_port_that_is_no_number_is_refused_not_a_500(server):
+    # two Origin headers arrive joined ("http://a:1,null"); urlsplit raised on the port
+    host, port = server.url.split("//")[1].split(":")
+    request = (
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%s\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "Origin: http://%s:1\r\nOrigin: null\r\n\r\n" % (host, port, host)
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        reply = read_all(sock)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
+    polling = requests.get(
+        server.url + POLLING, headers={"Origin": "http://%s:x" % host}, timeout=5
+    )
+    assert polling.status_code == 400, polling.text
