@@ -2,7 +2,8 @@
 
 The web server and its stop depend on the async library; they come from
 :func:`wall.drivers.serving`. A signal starts a graceful drain
-(:meth:`wall.realtime.Realtime.drain`); a second signal stops at once.
+(:meth:`wall.realtime.Realtime.drain`); a second signal stops at once, and
+so does the end of :data:`STOP_GRACE` after the drain.
 """
 
 import logging
@@ -13,6 +14,9 @@ import signal
 from . import drivers, realtime, settings, storage
 
 log = logging.getLogger(__name__)
+
+#: seconds the web server has after the drain to finish the requests in progress
+STOP_GRACE = 3.0
 
 
 def serve(app):
@@ -25,20 +29,37 @@ def serve(app):
 
     def drain_then_stop():
         realtime.get_realtime(app).drain()
+        socketio.start_background_task(exit_after_grace)
         serving.stop(socketio)
+
+    def exit_after_grace():
+        # The web server waits for every request in progress before it
+        # returns; a client that announced a body and never sends it (or
+        # leaves eventlet discarding one past engine.io's limit) would hold
+        # it for ever, and the process until SIGKILL.
+        socketio.sleep(STOP_GRACE)
+        log.warning(
+            "requests still in progress %.0f s after the drain (clients that stopped "
+            "sending mid-request); exiting anyway",
+            STOP_GRACE,
+        )
+        leave()
 
     def on_signal(signum, frame):
         signal.signal(signum, signal.SIG_DFL)  # a second signal stops at once
         socketio.start_background_task(drain_then_stop)
 
+    def leave():
+        # Drained: background tasks (the message queue's listener retries
+        # forever) would keep the interpreter alive, so leave explicitly.
+        storage.get_storage(app).stop()
+        logging.shutdown()
+        os._exit(0)
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     socketio.run(app, host=config.host, port=config.port, **serving.options(max_size))
-    # Drained: background tasks (the message queue's listener retries
-    # forever) would keep the interpreter alive, so leave explicitly.
-    storage.get_storage(app).stop()
-    logging.shutdown()
-    os._exit(0)
+    leave()
 
 
 def server_connection_limit(max_connections):

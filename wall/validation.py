@@ -135,3 +135,41 @@ def text(value, field, maximum, newlines):
     if (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).search(clean):
         raise Invalid("The %s may not contain control characters." % field)
     return clean
+
+
+# RFC 6455 4.1: a key is 16 random bytes in base64; version 13 is the only one
+# in use (eventlet would otherwise try the drafts of 2010, and fail).
+_WEBSOCKET_KEY = re.compile(r"[A-Za-z0-9+/]{22}==")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+_WEBSOCKET_HEADERS = (
+    "HTTP_SEC_WEBSOCKET_PROTOCOL",
+    "HTTP_SEC_WEBSOCKET_EXTENSIONS",
+    "HTTP_ORIGIN",
+)
+
+
+def websocket_upgrade(environ):
+    """Whether a WSGI request asks to become a WebSocket (its Upgrade header)."""
+    return environ.get("HTTP_UPGRADE", "").strip().lower() == "websocket"
+
+
+def websocket_handshake(environ):
+    """Check a WebSocket opening handshake (RFC 6455 4.2.1), or raise Invalid.
+
+    Header values arrive as WSGI's latin-1 strings; the handshake's are ASCII.
+    """
+    if not websocket_upgrade(environ):
+        raise Invalid("A WebSocket handshake needs 'Upgrade: websocket'.")
+    connection = environ.get("HTTP_CONNECTION", "").lower()
+    if "upgrade" not in (token.strip() for token in connection.split(",")):
+        raise Invalid("A WebSocket handshake needs 'Connection: Upgrade'.")
+    if environ.get("HTTP_SEC_WEBSOCKET_VERSION", "").strip() != "13":
+        raise Invalid("A WebSocket handshake needs 'Sec-WebSocket-Version: 13'.")
+    if not _WEBSOCKET_KEY.fullmatch(environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()):
+        raise Invalid("A WebSocket handshake needs a Sec-WebSocket-Key of 16 bytes in base64.")
+    for name in _WEBSOCKET_HEADERS:
+        if not _PRINTABLE_ASCII.fullmatch(environ.get(name, "")):
+            raise Invalid(
+                "%s may hold printable ASCII only."
+                % name[5:].replace("_", "-").title().replace("Websocket", "WebSocket")
+            )

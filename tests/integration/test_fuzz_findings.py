@@ -1,14 +1,18 @@
 """What ``make fuzz`` found, each as the behaviour docs/protocol.md promises.
 
-Every test here fails today and is marked ``xfail(strict=True)`` with the
-reason: when the product is fixed, the test passes, pytest reports XPASS as
-a failure, and the mark goes. Each is the smallest reproduction of a fuzz
-failure (tests/reliability/fuzz.py); the reasons say where it breaks.
+Each test is the smallest reproduction of a fuzz failure
+(tests/reliability/fuzz.py). A new finding comes here marked
+``xfail(strict=True)`` with a reason saying where it breaks; when the
+product is fixed the test passes, pytest reports XPASS as a failure, and
+the mark goes.
 """
 
 import asyncio
 import json
+import signal
 import socket
+import subprocess
+import time
 
 import pytest
 import requests
@@ -51,12 +55,6 @@ def server_log(server):
         return f.read()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.io's WebSocket handler raises on a packet it cannot decode (ValueError) and "
-    "eventlet's WSGI server, in its default debug mode, writes 'HTTP/1.1 500' and the "
-    "traceback into the upgraded connection",
-)
 @pytest.mark.parametrize("message", [b"", b"x", b"{}"], ids=["empty", "letter", "json"])
 def test_an_undecodable_websocket_message_gets_no_traceback(server, message):
     sock = raw.wall_session(server.url)
@@ -68,11 +66,6 @@ def test_an_undecodable_websocket_message_gets_no_traceback(server, message):
     assert b"Traceback" not in received and b" 500 " not in received, received[-600:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.io's _get_socket raises KeyError('Session is disconnected') for a session "
-    "closed a moment ago, outside any handler: 500, with the traceback in the body",
-)
 def test_a_post_after_the_client_closed_its_session_is_no_500(server):
     http, url = polling_session(server.url)
     assert http.post(url, data="1", timeout=5).status_code == 200  # engine.io close
@@ -80,12 +73,6 @@ def test_a_post_after_the_client_closed_its_session_is_no_500(server):
     assert reply.status_code == 400 and "Traceback" not in reply.text, reply.text[-600:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.io disconnects a session whose POST it rejects with close(wait=True), which "
-    "waits for a GET to drain the queue: with no GET pending the POST is never answered, "
-    "and its greenlet and connection stay forever (so a SIGTERM drain never finishes)",
-)
 @pytest.mark.parametrize(
     "body",
     [b"6", b"2", b"4" + b"x" * 70_000],
@@ -101,11 +88,6 @@ def test_a_rejected_polling_post_is_answered(server, body):
     assert reply.status_code in (200, 400, 413)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an upgrade without Sec-WebSocket-Version (or without Connection) makes the "
-    "WebSocket handler fail: 500 with the traceback in the body",
-)
 @pytest.mark.parametrize(
     "drop", ["Sec-WebSocket-Version", "Connection"], ids=["no version", "no connection"]
 )
@@ -124,14 +106,9 @@ def test_a_bad_upgrade_request_is_a_400(server, drop):
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(request.encode())
         reply = read_all(sock)
-    assert b"Traceback" not in reply and not reply.startswith(b"HTTP/1.1 500"), reply[:600]
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:600]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wsproto decodes Sec-WebSocket-Protocol as ASCII and raises UnicodeDecodeError, "
-    "which /ws/echo answers as 500 internal",
-)
 def test_a_non_ascii_subprotocol_on_the_echo_socket_is_no_500(server):
     host, port = server.url.split("//")[1].split(":")
     request = (
@@ -142,15 +119,10 @@ def test_a_non_ascii_subprotocol_on_the_echo_socket_is_no_500(server):
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(request.encode())
         reply = read_all(sock)
-    assert not reply.startswith(b"HTTP/1.1 500"), reply[:300]
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
+    assert b'"error":"invalid"' in reply.replace(b" ", b""), reply[-300:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="before=0-0 and after=<max>-<max> reach Redis as an empty exclusive range, which "
-    "Redis refuses ('invalid end/start ID for the interval'); the error is taken for an "
-    "outage: 503 unavailable, with Redis up (and a 'Redis unavailable' warning)",
-)
 @pytest.mark.parametrize(
     "query",
     ["before=0-0", "after=18446744073709551615-18446744073709551615"],
@@ -161,10 +133,6 @@ def test_edge_post_ids_are_no_outage(server, query):
     assert reply.status_code in (200, 400), reply.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the same range reaches Redis from a join: the ack is unavailable with Redis up",
-)
 def test_a_join_after_the_last_possible_id_is_no_outage(server):
     async def join():
         client = await AioWallClient(server.url).connect()
@@ -178,12 +146,6 @@ def test_a_join_after_the_last_possible_id_is_no_outage(server):
     assert reply.get("error") != "unavailable", reply
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="python-socketio hands a client event named 'disconnect' (or 'connect') to the "
-    "namespace's own handler: the ack is [] and the socket leaves all its walls while its "
-    "connection stays open (docs/protocol.md: any other event is unknown_event)",
-)
 def test_a_client_event_named_disconnect_is_an_unknown_event(server, make_client, wall_name):
     poster = make_client(server)
     sock = raw.wall_session(server.url)
@@ -204,15 +166,55 @@ def test_a_client_event_named_disconnect_is_an_unknown_event(server, make_client
     assert post["post"]["id"].encode() in later, "the socket left its wall"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.io logs 'post request handler error' with a whole traceback for every POST "
-    "whose body is not UTF-8 or not packets (and answers 200, dropping it): one client "
-    "writes kilobytes of log per request, where the packet guard logs one line per 10 s",
-)
 def test_a_bad_polling_body_logs_no_traceback(server):
     http, url = polling_session(server.url)
     for body in (b"\xff\xfe", b"x" * 10, b"4\xed\xa0\x80"):
-        http.post(url, data=body, timeout=5)
+        assert http.post(url, data=body, timeout=5).status_code == 400
         http, url = polling_session(server.url)
-    assert "Traceback" not in server_log(server)
+    log = server_log(server)
+    assert "Traceback" not in log
+    assert log.count("POST body engine.io cannot decode") == 1, log[-2000:]
+
+
+@pytest.mark.parametrize("extra", [100, 10**6], ids=["short body", "over the size limit"])
+def test_sigterm_exits_while_a_client_holds_a_post_whose_body_never_comes(server, extra):
+    # eventlet reads (or, past engine.io's limit, discards) the body the
+    # Content-Length announces, for as long as the client keeps the
+    # connection open; its server waits for every request before it exits
+    http, url = polling_session(server.url)
+    host, port = server.url.split("//")[1].split(":")
+    path = url.split(server.url, 1)[1]
+    body = b"40/wall,"
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: %d\r\n\r\n%s"
+            % (path.encode(), host.encode(), port.encode(), len(body) + extra, body)
+        )
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            status = server.process.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            pytest.fail("still running 10 s after SIGTERM")
+    assert status == 0
+
+
+def test_an_origin_with_a_port_that_is_no_number_is_refused_not_a_500(server):
+    # two Origin headers arrive joined ("http://a:1,null"); urlsplit raised on the port
+    host, port = server.url.split("//")[1].split(":")
+    request = (
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%s\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "Origin: http://%s:1\r\nOrigin: null\r\n\r\n" % (host, port, host)
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        reply = read_all(sock)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
+    polling = requests.get(
+        server.url + POLLING, headers={"Origin": "http://%s:x" % host}, timeout=5
+    )
+    assert polling.status_code == 400, polling.text

@@ -150,3 +150,42 @@ def test_new_post_refuses(data, why):
 def test_new_post_ignores_unknown_fields():
     data = {"wall": "Main", "username": " ann ", "message": "hi", "extra": [1], "client_id": "c1"}
     assert validation.new_post(data) == ("main", "ann", "hi", "c1")
+
+
+HANDSHAKE = {
+    "HTTP_UPGRADE": "websocket",
+    "HTTP_CONNECTION": "keep-alive, Upgrade",
+    "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==",
+    "HTTP_SEC_WEBSOCKET_VERSION": "13",
+}
+
+
+def test_a_websocket_handshake_passes():
+    validation.websocket_handshake(HANDSHAKE)
+    validation.websocket_handshake({**HANDSHAKE, "HTTP_SEC_WEBSOCKET_PROTOCOL": "chat, v2"})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"HTTP_UPGRADE": "h2c"},
+        {"HTTP_CONNECTION": "keep-alive"},
+        {"HTTP_SEC_WEBSOCKET_VERSION": "8"},
+        {"HTTP_SEC_WEBSOCKET_KEY": "short"},
+        {"HTTP_SEC_WEBSOCKET_PROTOCOL": "\u00c3\u00a9"},  # UTF-8 of e-acute, as WSGI decodes it
+    ],
+    ids=["upgrade", "connection", "version", "key", "non-ascii protocol"],
+)
+def test_a_broken_websocket_handshake_is_invalid(change):
+    with pytest.raises(Invalid):
+        validation.websocket_handshake({**HANDSHAKE, **change})
+
+
+@pytest.mark.parametrize(
+    "drop", ["HTTP_CONNECTION", "HTTP_SEC_WEBSOCKET_VERSION", "HTTP_SEC_WEBSOCKET_KEY"]
+)
+def test_a_websocket_handshake_without_a_header_is_invalid(drop):
+    environ = dict(HANDSHAKE)
+    del environ[drop]
+    with pytest.raises(Invalid):
+        validation.websocket_handshake(environ)

@@ -14,6 +14,7 @@ active (``wall_fast_path``), and ``tests/unit/drivers`` fails as soon as a
 dependency bump changes any target.
 
 - :mod:`.socketio`: hooks on a python-socketio ``Server`` (every async mode).
+- :mod:`.engineio`: engine.io's handling of bad input (every async mode).
 - :mod:`.message_queue`: Flask-SocketIO's Redis queue with a liveness check.
 - :mod:`.eventlet`, :mod:`.gevent`: what is specific to one async library
   (imported only by ``app.py``, through :func:`install`, when it serves).
@@ -179,7 +180,7 @@ def status():
 def missing_protections(async_mode):
     """The protection patches of ``async_mode`` (and of every mode) that are not active."""
     _load_all()
-    prefixes = ("socketio.", "%s." % async_mode)
+    prefixes = ("socketio.", "engineio.", "%s." % async_mode)
     return sorted(
         name
         for name, patch in PATCHES.items()
@@ -191,7 +192,8 @@ def install(async_mode):
     """Apply the process-wide patches of ``async_mode`` (eventlet or gevent).
 
     Called by ``app.py`` after monkey-patching and before ``create_app``.
-    Per-server hooks (:mod:`.socketio`) are applied by the realtime layer.
+    Per-server hooks (:mod:`.socketio`) and engine.io's patches, the same
+    in every mode (:mod:`.engineio`), are applied by the realtime layer.
     """
     if async_mode == "eventlet":
         from . import eventlet
@@ -228,4 +230,4 @@ def _load_all():
     # Every driver module registers its patches on import. None of them
     # imports an async library at import time: they are loaded here, for
     # /metrics and the target checks, whatever the mode.
-    from . import eventlet, gevent, message_queue, socketio  # noqa: F401
+    from . import engineio, eventlet, gevent, message_queue, socketio  # noqa: F401

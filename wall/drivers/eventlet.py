@@ -1,6 +1,6 @@
 """Everything specific to eventlet: its WebSocket's and engine.io's per-socket costs.
 
-Four patches, each checked before it is applied (:mod:`wall.drivers`):
+Five patches, each checked before it is applied (:mod:`wall.drivers`):
 
 - **direct writes**: engine.io gives every WebSocket a writer greenlet fed by
   a queue. A frame may skip that queue when doing so cannot reorder or
@@ -27,6 +27,11 @@ Four patches, each checked before it is applied (:mod:`wall.drivers`):
   but joins the fragments of a message without limit; here the whole
   message is capped, so one client cannot make the server hold any amount
   of memory before engine.io's own size check runs.
+- **no tracebacks**: eventlet's WSGI server defaults to ``debug=True``,
+  which writes the traceback of any exception that escapes the app into
+  the client's 500 (and into an upgraded WebSocket, whose handshake it
+  never saw). Flask-SocketIO's ``run`` keeps ``debug`` for Flask's own, so
+  the server is given ``debug=False`` here: a 500 has an empty body.
 
 This module imports eventlet only when :func:`install` runs (``app.py``,
 after monkey-patching), so it can be loaded anywhere to check its targets.
@@ -137,11 +142,26 @@ MESSAGE_CAP = Patch(
 )
 
 
+NO_TRACEBACKS = Patch(
+    "eventlet.no_tracebacks",
+    "eventlet's WSGI server sends no traceback to clients (debug=False)",
+    # Flask-SocketIO's run calls eventlet.wsgi.server by attribute at each start
+    [Target("eventlet.wsgi", "server", "eventlet", "8db9f629ea68")],
+    TESTED,
+    protection=True,
+)
+
+
 def install():
     """Apply every eventlet patch whose targets hold (idempotent)."""
     import engineio.socket
     import eventlet
     import eventlet.websocket
+    import eventlet.wsgi
+
+    if NO_TRACEBACKS.usable() and not NO_TRACEBACKS.active:
+        serve_without_tracebacks(eventlet.wsgi)
+        NO_TRACEBACKS.active = True
 
     websocket_class = eventlet.websocket.RFC6455WebSocket
     if MESSAGE_CAP.usable() and not MESSAGE_CAP.active:
@@ -336,6 +356,21 @@ def cap_messages(message_class, failed_connection_error):
         return push(self, data, final)
 
     message_class.push = capped_push
+
+
+# -- no tracebacks ---------------------------------------------------------------------
+
+
+def serve_without_tracebacks(wsgi_module):
+    """``wsgi_module.server`` with ``debug=False`` unless a caller asks otherwise."""
+    server = wsgi_module.server
+
+    @replaces(server)
+    def quiet_server(*args, **kwargs):
+        kwargs.setdefault("debug", False)
+        return server(*args, **kwargs)
+
+    wsgi_module.server = quiet_server
 
 
 # -- serving ---------------------------------------------------------------------------

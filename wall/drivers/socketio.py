@@ -9,6 +9,12 @@
   handlers python-socketio registers are wrapped, so that the admission gate
   counts sessions per address and the packet guard sees every packet
   before python-socketio parses it. Without the hook neither runs.
+- **Reserved events**: python-socketio hands a client EVENT named
+  ``connect`` or ``disconnect`` to the namespace's own handler of that
+  name, as if the connection itself had (dis)connected: the socket left
+  every wall with its connection still open, and was acked ``[]``. Here
+  such an event is answered as an unknown one, and never handled. Without
+  the hook the library's behaviour stays.
 """
 
 import logging
@@ -41,6 +47,24 @@ SESSIONS = Patch(
     ],
     SOCKETIO,
     protection=True,
+)
+
+
+RESERVED_EVENTS = Patch(
+    "socketio.reserved_events",
+    "a client event named connect or disconnect is answered as unknown, never handled",
+    [
+        Target("socketio.server", "Server._handle_event", "python-socketio", "3f64c030f25e"),
+        # how the ack is framed and sent, as python-socketio does it
+        Target(
+            "socketio.server",
+            "Server._handle_event_internal",
+            "python-socketio",
+            "37e1c84a6974",
+        ),
+        Target("socketio.base_server", "BaseServer.reserved_events", "python-socketio"),
+    ],
+    SOCKETIO,
 )
 
 
@@ -126,3 +150,33 @@ def _bound(hook, handle):
         return hook(eio_sid, data, handle)
 
     return handler
+
+
+def refuse_reserved_events(server, answer):
+    """Answer a client event with one of python-socketio's reserved names
+    (``connect``, ``disconnect``) with ``answer(event)``, the ack's data,
+    instead of handing it to the namespace's handler of that name.
+
+    :return: True if hooked.
+    """
+    if not RESERVED_EVENTS.usable():
+        return False
+    from socketio import packet
+
+    handle_event = server._handle_event
+    reserved = frozenset(server.reserved_events)
+
+    def checked_handle_event(eio_sid, namespace, id, data):
+        if not data or not isinstance(data[0], str) or data[0] not in reserved:
+            return handle_event(eio_sid, namespace, id, data)
+        namespace = namespace or "/"
+        sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
+        if id is not None and server.manager.is_connected(sid, namespace):
+            server._send_packet(
+                eio_sid,
+                server.packet_class(packet.ACK, namespace=namespace, id=id, data=[answer(data[0])]),
+            )
+
+    server._handle_event = checked_handle_event
+    RESERVED_EVENTS.active = True
+    return True

@@ -10,7 +10,8 @@
 - :mod:`scheduler`: the periodic jobs.
 
 This layer uses :mod:`wall.domain` and :mod:`wall.storage`; the private
-hooks it needs on python-socketio are in :mod:`wall.drivers.socketio`.
+hooks it needs on python-socketio are in :mod:`wall.drivers.socketio`, and
+engine.io's handling of bad input in :mod:`wall.drivers.engineio`.
 """
 
 import logging
@@ -19,7 +20,8 @@ import uuid
 
 from flask_socketio import SocketIO
 
-from .. import protocol
+from .. import errors, protocol
+from ..drivers import engineio as engineio_driver
 from ..drivers import message_queue
 from ..drivers import socketio as socketio_driver
 from ..storage import keys
@@ -131,6 +133,7 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
             on_restart=metrics.loop_restarts.labels("message queue").inc,
             connect=storage.pubsub_client,
         )
+    engineio_driver.install()
     socketio.init_app(app, **options)
     server = socketio.server
 
@@ -177,6 +180,7 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
         on_disconnect=gate.disconnected,
         on_message=PacketGuard(server, metrics),
     )
+    socketio_driver.refuse_reserved_events(server, _reserved_event)
     inflight = Inflight()
     server.register_namespace(
         WallNamespace(
@@ -193,6 +197,12 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
     realtime = Realtime(socketio, gate, delivery, presence, broadcast, scheduler, inflight)
     app.extensions["wall.realtime"] = realtime
     return realtime
+
+
+def _reserved_event(event):
+    return errors.ack(
+        errors.UnknownEvent("%r is the connection's own event; a client does not send it." % event)
+    )
 
 
 class _Access:

@@ -14,6 +14,11 @@ The gate also watches the sessions it let in: one whose outgoing queue
 grows past ``WALL_MAX_QUEUE`` packets belongs to a client that does not
 read, and is closed so that it cannot hold memory or slow anyone down; when
 it comes back it catches up with ``join.after``.
+
+A WebSocket handshake that is not one (no ``Connection: Upgrade``, no
+``Sec-WebSocket-Version: 13``, a bad key) is answered ``400`` here, as
+engine.io answers a bad request, before engine.io or the web server's
+WebSocket code sees it.
 """
 
 import json
@@ -21,6 +26,8 @@ import logging
 from collections import Counter
 from urllib.parse import parse_qs
 
+from .. import validation
+from ..errors import Invalid
 from .sessions import close_session
 
 log = logging.getLogger(__name__)
@@ -112,6 +119,13 @@ class ConnectionGate:
             # a few hundred bytes.
             environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         if environ.get("PATH_INFO", "").startswith(self.path):
+            if validation.websocket_upgrade(environ):
+                try:
+                    validation.websocket_handshake(environ)
+                except Invalid as exc:
+                    # engine.io and eventlet took a broken handshake for
+                    # long-polling or a 2010 draft, and failed with a 500
+                    return _refuse_handshake(start_response, exc.message)
             query = parse_qs(environ.get("QUERY_STRING", ""))
             if "sid" not in query:
                 reason = self._refusal()
@@ -158,6 +172,20 @@ def _refuse(start_response, status, code, message):
             ("Content-Length", str(len(body))),
             ("Retry-After", "5"),
             ("Cache-Control", "no-store"),
+        ],
+    )
+    return [body]
+
+
+def _refuse_handshake(start_response, message):
+    # as engine.io answers: text/plain, the message as a JSON string
+    body = json.dumps(message).encode()
+    start_response(
+        "400 Bad Request",
+        [
+            ("Content-Type", "text/plain"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
         ],
     )
     return [body]

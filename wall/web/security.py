@@ -52,6 +52,8 @@ class OriginPolicy:
         if not origin:
             return True
         origin = _normal(origin)
+        if origin is None:
+            return False  # not an origin a browser sends (two of them, a port that is no number)
         return origin in self.extra or origin == _own_origin(environ)
 
 
@@ -110,7 +112,12 @@ def _own_origin(environ):
 
 
 def _normal(origin):
-    parts = urlsplit(origin.strip().lower())
+    """``scheme://host[:port]`` without a default port, or None if ``origin`` is not one."""
+    try:
+        parts = urlsplit(origin.strip().lower())
+        port = parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        return None
     default = {"http": 80, "https": 443}.get(parts.scheme)
-    port = parts.port if parts.port and parts.port != default else None
+    port = port if port and port != default else None
     return "%s://%s%s" % (parts.scheme, parts.hostname or "", ":%d" % port if port else "")

@@ -19,7 +19,7 @@ import socketio as python_socketio
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_sock import Sock
 
-from .. import errors, protocol
+from .. import errors, protocol, validation
 from ..errors import Invalid, WallError
 from ..storage import ratelimit
 
@@ -54,6 +54,14 @@ def http_echo():
     body = request.get_json(silent=True)
     data = _echo_text(body.get("data") if isinstance(body, dict) else None)
     return jsonify(data=data, request_bytes=_request_bytes(request.environ))
+
+
+@bp.before_request
+def _check_websocket_handshake():
+    # wsproto raised on a handshake it could not read (a non-ASCII
+    # subprotocol: UnicodeDecodeError), which became a 500
+    if request.endpoint == "speed.websocket_echo":
+        validation.websocket_handshake(request.environ)
 
 
 @sock.route("/ws/echo", bp=bp)

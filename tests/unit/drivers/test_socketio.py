@@ -59,3 +59,25 @@ def test_the_session_hooks_wrap_python_socketio_s_handlers_in_order():
     sio.eio.handlers["disconnect"]("e1", "gone")
     assert seen == [("connect", "e1"), ("message", "e1"), ("disconnect", "e1")]
     assert "e1" not in sio.environ  # python-socketio's own handler ran too
+
+
+@pytest.mark.parametrize("event", ["connect", "disconnect"])
+def test_a_client_event_with_a_reserved_name_is_answered_and_never_handled(event):
+    sio = socketio.Server(async_mode="threading")
+    handled = []
+
+    class Namespace(socketio.Namespace):
+        def trigger_event(self, name, *args):
+            handled.append(name)
+            return "handled"
+
+    sio.register_namespace(Namespace("/wall"))
+    sio.manager.initialize()
+    sio.manager.connect("e1", "/wall")
+    sent = []
+    sio._send_packet = lambda eio_sid, pkt: sent.append(pkt.encode())
+    assert socketio_driver.refuse_reserved_events(sio, lambda name: {"unknown": name})
+    sio._handle_eio_message("e1", '2/wall,7["%s",{}]' % event)
+    sio._handle_eio_message("e1", '2/wall,8["join",{}]')
+    assert handled == ["join"]
+    assert sent == ['3/wall,7[{"unknown":"%s"}]' % event, '3/wall,8["handled"]']

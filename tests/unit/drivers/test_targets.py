@@ -32,6 +32,11 @@ def test_there_is_a_patch_for_every_fast_path_and_hook():
         "eventlet.ping_timers",
         "eventlet.message_cap",
         "gevent.message_cap",
+        "eventlet.no_tracebacks",
+        "engineio.undecodable_messages",
+        "engineio.closed_sessions",
+        "socketio.reserved_events",
+        "engineio.polling_refusals",
     }
 
 

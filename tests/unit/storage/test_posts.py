@@ -114,6 +114,19 @@ def test_empty_wall(store):
     assert page.posts == [] and not page.more and not page.truncated
 
 
+MAX_ID = "18446744073709551615-18446744073709551615"
+
+
+@pytest.mark.parametrize("posts", [0, 3], ids=["empty", "with posts"])
+def test_nothing_lies_before_the_first_id_or_after_the_last(store, posts):
+    # Redis refuses the exclusive ranges before 0-0 and after max-max: read as nothing
+    add(store, posts, wall="edge")
+    page = store.before("edge", "0-0", 50)
+    assert page.posts == [] and not page.more
+    page = store.after("edge", MAX_ID, 50, extras=True)
+    assert page.posts == [] and not page.more and page.settings is not None
+
+
 def test_retention_trims_and_after_reports_truncated(redis_url, rdb):
     client = storage.connect(redis_url)
     store = PostStore(client, history=50)

@@ -26,6 +26,8 @@ def test_security_headers_on_pages_and_api(client):
         {"Origin": "http://localhost.evil.example"},
         {"Origin": "https://localhost"},  # another scheme is another origin
         {"Origin": "http://localhost", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "http://localhost:1,null"},  # two Origin headers, as a server joins them
+        {"Origin": "http://localhost:99999"},
     ],
 )
 def test_cross_site_posts_are_refused(client, rdb, headers):

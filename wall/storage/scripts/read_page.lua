@@ -86,6 +86,10 @@ local function visible_back(start, count)
   return entries, cursor
 end
 
+-- Exclusive bounds past either end of the id space: Redis refuses such a
+-- range ('invalid start/end ID for the interval') where nothing is to read.
+local BEFORE_FIRST, AFTER_LAST = '(0-0', '(18446744073709551615-18446744073709551615'
+
 local direction, start, stop, count = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local entries, cursor, newest = nil, false, false
 if direction == 'back' then
@@ -93,13 +97,17 @@ if direction == 'back' then
     local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
     if #last > 0 then newest = last[1][1] end
   end
-  if redis.call('LLEN', KEYS[5]) > 0 then
+  if start == BEFORE_FIRST then
+    entries = {}
+  elseif redis.call('LLEN', KEYS[5]) > 0 then
     entries, cursor = visible_back(start, count)
   else
     -- a stream from before the ids list: walk its entries
     entries = with_state(redis.call('XREVRANGE', KEYS[1], start, stop, 'COUNT', count))
     if #entries == count then cursor = entries[#entries][1] end
   end
+elseif start == AFTER_LAST then
+  entries = {}
 else
   entries = with_state(redis.call('XRANGE', KEYS[1], start, stop, 'COUNT', count))
   if #entries == count then cursor = entries[#entries][1] end

@@ -1,0 +1,65 @@
+"""wall/drivers/engineio.py: engine.io's answers to input it cannot handle."""
+
+import logging
+
+import engineio.packet
+import pytest
+
+from wall.drivers import engineio as driver
+
+
+@pytest.mark.parametrize(
+    "data", ["4hello", "2probe", "5", "9", "\u0663", "bAAEC", "b!", b"", b"\x00"]
+)
+def test_what_engine_io_decodes_is_decodable(data):
+    engineio.packet.Packet(encoded_packet=data)  # the library agrees
+    assert driver.decodable(data)
+
+
+@pytest.mark.parametrize("data", ["", "x", "{}", "\u00b2", "bA"])
+def test_what_engine_io_cannot_decode_is_not(data):
+    with pytest.raises(ValueError):
+        engineio.packet.Packet(encoded_packet=data)
+    assert not driver.decodable(data)
+
+
+def test_an_undecodable_message_ends_the_handler_s_loop_as_a_close():
+    class Socket:
+        def _websocket_handler(self, ws):
+            received = []
+            while (data := ws.wait()) is not None:
+                received.append(data)
+            return received
+
+    class WebSocket:
+        def __init__(self, frames):
+            self.frames = list(frames)
+
+        def wait(self):
+            return self.frames.pop(0) if self.frames else None
+
+    driver.close_on_undecodable(Socket)
+    assert Socket()._websocket_handler(WebSocket(["40/wall,", "", "4late"])) == ["40/wall,"]
+
+
+def test_offences_are_logged_once_per_period(caplog):
+    once = driver.OncePer("bad things", every=3600)
+    with caplog.at_level(logging.WARNING, logger="wall.drivers.engineio"):
+        for i in range(5):
+            once("offence %d" % i)
+    assert [r.getMessage() for r in caplog.records] == [
+        "bad things: 1 in the last 0 s (latest: offence 0)"
+    ]
+
+
+def test_a_request_to_a_closed_session_is_refused_as_an_unknown_one():
+    import engineio
+
+    server = engineio.Server(async_mode="threading")
+    server.sockets.update({"open": type("S", (), {"closed": False})()})
+    server.sockets["gone"] = type("S", (), {"closed": True})()
+    assert driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling&sid=gone"})
+    assert (
+        driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling&sid=open"}) is None
+    )
+    assert driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling"}) is None
