@@ -73,8 +73,10 @@ CANARY_ADDR = "127.0.0.2"
 ACK_TIMEOUT = 5.0
 #: seconds for the probe after an input that asks for no answer
 PROBE_TIMEOUT = 1.5
-#: seconds for a long-polling POST, which engine.io answers at once
-POST_TIMEOUT = 2.0
+#: seconds for a long-polling POST: it is answered once its events are handled,
+#: one after another (a POST of a dozen posts waits for a dozen Redis writes,
+#: seconds on a loaded 2-core machine); the ack timeout bounds each of them
+POST_TIMEOUT = 10.0
 #: distinct kinds of failure before the run stops early (each keeps 3 examples)
 MAX_FAILURES = 50
 #: seconds a reused session may sit unused: engine.io pings every 25 s and drops

@@ -120,8 +120,10 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
         max_http_buffer_size=protocol.MAX_MESSAGE_BYTES,
         logger=False,
         engineio_logger=False,
-        # engine.io already runs each message in a task of its own; a second
-        # task per event would only cost a task spawn per post.
+        # Events run where they arrive: in the connection's WebSocket reader, or
+        # inside the long-polling POST that carried them (python-socketio sets
+        # engine.io's async_handlers off). One connection's posts are handled
+        # one after another, in the order sent, and no task is spawned per post.
         async_handlers=False,
     )
     if settings.message_queue:
