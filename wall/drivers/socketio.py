@@ -15,6 +15,12 @@
   every wall with its connection still open, and was acked ``[]``. Here
   such an event is answered as an unknown one, and never handled. Without
   the hook the library's behaviour stays.
+- **Room index**: python-socketio's manager finds a client's rooms by
+  scanning (and copying) every room of the namespace, and each session is a
+  room of its own: a disconnect costs time in proportion to the sessions
+  held, so thousands leaving at once (a fuzz run's abandoned sessions, a
+  deploy) cost the square. Here the manager keeps each client's rooms in an
+  index. Without the hook the library's scan stays.
 """
 
 import logging
@@ -66,6 +72,82 @@ RESERVED_EVENTS = Patch(
     ],
     SOCKETIO,
 )
+
+ROOM_INDEX = Patch(
+    "socketio.room_index",
+    "a client's rooms are found in an index, not by scanning every room",
+    [
+        Target(
+            "socketio.base_manager",
+            "BaseManager.basic_enter_room",
+            "python-socketio",
+            "3f509586d2d7",
+        ),
+        Target(
+            "socketio.base_manager",
+            "BaseManager.basic_leave_room",
+            "python-socketio",
+            "e27f3eea06d1",
+        ),
+        # replaced whole: its bookkeeping after the scan is repeated below
+        Target(
+            "socketio.base_manager",
+            "BaseManager.basic_disconnect",
+            "python-socketio",
+            "2933b50bc4b2",
+        ),
+        Target("socketio.base_manager", "BaseManager.get_rooms", "python-socketio", "56a1017f85af"),
+    ],
+    SOCKETIO,
+)
+
+
+def index_rooms(manager):
+    """Keep ``manager``'s rooms of each client in an index (see the module's docstring).
+
+    :return: True if installed.
+    """
+    if not ROOM_INDEX.usable():
+        return False
+    cls = type(manager)
+    enter, leave = cls.basic_enter_room, cls.basic_leave_room
+    index = {}  # (namespace, sid) -> {room: None}, in the order entered
+
+    def basic_enter_room(sid, namespace, room, eio_sid=None):
+        enter(manager, sid, namespace, room, eio_sid=eio_sid)
+        index.setdefault((namespace, sid), {})[room] = None
+
+    def basic_leave_room(sid, namespace, room):
+        leave(manager, sid, namespace, room)
+        rooms = index.get((namespace, sid))
+        if rooms is not None:
+            rooms.pop(room, None)
+            if not rooms:
+                del index[(namespace, sid)]
+
+    def basic_disconnect(sid, namespace, **kwargs):
+        if namespace not in manager.rooms:
+            return
+        for room in list(index.get((namespace, sid), ())):
+            manager.basic_leave_room(sid, namespace, room)
+        index.pop((namespace, sid), None)
+        # the rest as BaseManager.basic_disconnect does it
+        manager.callbacks.pop(sid, None)
+        for pending in (manager.pending_connect, manager.pending_disconnect):
+            if namespace in pending and sid in pending[namespace]:
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
+
+    def get_rooms(sid, namespace):
+        return [room for room in index.get((namespace, sid), ()) if room is not None]
+
+    manager.basic_enter_room = basic_enter_room
+    manager.basic_leave_room = basic_leave_room
+    manager.basic_disconnect = basic_disconnect
+    manager.get_rooms = get_rooms
+    ROOM_INDEX.active = True
+    return True
 
 
 def queue_sender(server):

@@ -183,6 +183,7 @@ def init_app(app, settings, storage, posts, walls, clients, metrics, origins):
         on_message=PacketGuard(server, metrics),
     )
     socketio_driver.refuse_reserved_events(server, _reserved_event)
+    socketio_driver.index_rooms(server.manager)
     inflight = Inflight()
     server.register_namespace(
         WallNamespace(

@@ -81,3 +81,67 @@ def test_a_client_event_with_a_reserved_name_is_answered_and_never_handled(event
     sio._handle_eio_message("e1", '2/wall,8["join",{}]')
     assert handled == ["join"]
     assert sent == ['3/wall,7[{"unknown":"%s"}]' % event, '3/wall,8["handled"]']
+
+
+# -- the room index -----------------------------------------------------------
+
+
+class NoScan(dict):
+    """A namespace's rooms that refuse to be scanned whole."""
+
+    def copy(self):
+        raise AssertionError("every room was scanned")
+
+    def items(self):
+        raise AssertionError("every room was scanned")
+
+
+def indexed_manager():
+    sio = socketio.Server(async_mode="threading")
+    assert socketio_driver.index_rooms(sio.manager)
+    return sio.manager
+
+
+def scanned_rooms(manager, sid, namespace):
+    """The library's own answer: a scan of every room."""
+    return sorted(
+        (r for r, room in manager.rooms.get(namespace, {}).items() if sid in room),
+        key=str,
+    )
+
+
+def test_the_index_agrees_with_a_scan_of_every_room_whatever_happens():
+    import random
+
+    rng = random.Random(7)
+    manager = indexed_manager()
+    sids, walls = [], ["a", "b", "c", "d"]
+    for step in range(2000):
+        op = rng.random()
+        if op < 0.3 or not sids:
+            sids.append(manager.connect("eio%d" % step, "/wall"))
+        elif op < 0.6:
+            manager.enter_room(rng.choice(sids), "/wall", rng.choice(walls))
+        elif op < 0.75:
+            manager.leave_room(rng.choice(sids), "/wall", rng.choice(walls))
+        elif op < 0.8:
+            manager.close_room(rng.choice(walls), "/wall")
+        else:
+            sid = sids.pop(rng.randrange(len(sids)))
+            manager.disconnect(sid, "/wall")
+            assert scanned_rooms(manager, sid, "/wall") == []
+        for sid in rng.sample(sids, min(5, len(sids))):
+            got = manager.get_rooms(sid, "/wall")
+            assert sorted(got, key=str) == [r for r in scanned_rooms(manager, sid, "/wall") if r]
+    assert socketio_driver.ROOM_INDEX.active
+
+
+def test_a_disconnect_does_not_scan_every_room():
+    manager = indexed_manager()
+    sids = [manager.connect("eio%d" % i, "/wall") for i in range(100)]
+    manager.enter_room(sids[0], "/wall", "talk")
+    manager.rooms["/wall"] = NoScan(manager.rooms["/wall"])
+    manager.disconnect(sids[0], "/wall")  # the library's own would copy every room
+    assert "talk" not in manager.rooms["/wall"] and sids[0] not in manager.rooms["/wall"][None]
+    assert not manager.is_connected(sids[0], "/wall")
+    assert manager.is_connected(sids[1], "/wall")
