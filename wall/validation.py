@@ -160,6 +160,9 @@ def websocket_handshake(environ):
     """
     if not websocket_upgrade(environ):
         raise Invalid("A WebSocket handshake needs 'Upgrade: websocket'.")
+    if not environ.get("HTTP_HOST", "").strip():
+        # RFC 6455 4.1 (and HTTP/1.1) require it; wsproto refuses one without
+        raise Invalid("A WebSocket handshake needs a Host header.")
     connection = environ.get("HTTP_CONNECTION", "").lower()
     if "upgrade" not in (token.strip() for token in connection.split(",")):
         raise Invalid("A WebSocket handshake needs 'Connection: Upgrade'.")

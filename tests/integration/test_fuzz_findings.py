@@ -123,6 +123,21 @@ def test_a_non_ascii_subprotocol_on_the_echo_socket_is_no_500(server):
     assert b'"error":"invalid"' in reply.replace(b" ", b""), reply[-300:]
 
 
+@pytest.mark.parametrize("path", ["/ws/echo", "/socket.io/?EIO=4&transport=websocket"])
+def test_a_websocket_handshake_without_host_is_no_500(server, path):
+    """The 100,000-input fuzz run: wsproto refuses it, and /ws/echo answered 500."""
+    host, port = server.url.split("//")[1].split(":")
+    request = (
+        "GET %s HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % path
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        reply = read_all(sock)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
+    assert b"Traceback" not in reply and b"internal" not in reply
+
+
 @pytest.mark.parametrize(
     "query",
     ["before=0-0", "after=18446744073709551615-18446744073709551615"],

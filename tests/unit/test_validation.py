@@ -153,6 +153,7 @@ def test_new_post_ignores_unknown_fields():
 
 
 HANDSHAKE = {
+    "HTTP_HOST": "wall.example",
     "HTTP_UPGRADE": "websocket",
     "HTTP_CONNECTION": "keep-alive, Upgrade",
     "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==",
@@ -182,7 +183,7 @@ def test_a_broken_websocket_handshake_is_invalid(change):
 
 
 @pytest.mark.parametrize(
-    "drop", ["HTTP_CONNECTION", "HTTP_SEC_WEBSOCKET_VERSION", "HTTP_SEC_WEBSOCKET_KEY"]
+    "drop", ["HTTP_HOST", "HTTP_CONNECTION", "HTTP_SEC_WEBSOCKET_VERSION", "HTTP_SEC_WEBSOCKET_KEY"]
 )
 def test_a_websocket_handshake_without_a_header_is_invalid(drop):
     environ = dict(HANDSHAKE)
