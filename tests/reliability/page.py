@@ -366,10 +366,24 @@ class WallSync:
                 else:
                     self._mark_synced()
 
+            def on_late_reply(reply, after=after, kind=kind):
+                # This join timed out and was retried, but the server did
+                # answer it: the socket is live on the wall from this ack on,
+                # and live posts follow it. The page ignores it, as the
+                # browser's hub does (its ack timeout drops it, and the retry
+                # asks again from the same synced_id); the record keeps it,
+                # since it is on the wire before those live posts.
+                if reply.get("ok") and self.session is not None:
+                    self.view.acked(kind, time.time() - self.client.t0, after, reply)
+
             data = {"wall": self.wall} if after is None else {"wall": self.wall, "after": after}
             try:
                 reply = await self.client.call(
-                    protocol.JOIN, data, timeout=JOIN_TIMEOUT_S, on_reply=on_reply
+                    protocol.JOIN,
+                    data,
+                    timeout=JOIN_TIMEOUT_S,
+                    on_reply=on_reply,
+                    on_late_reply=on_late_reply,
                 )
             except Disconnected:
                 return  # 'offline': the next session re-joins anyway

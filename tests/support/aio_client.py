@@ -64,6 +64,7 @@ class AioWallClient:
         self._task = None
         self._ready = None
         self._replies = {}  # ack id -> on_reply hook
+        self._late = {}  # ack id -> on_late_reply hook of a call that timed out
         self._silence = None  # seconds without a packet after which the server is gone
 
     # -- hooks for subclasses: called synchronously, in wire order -------------
@@ -103,11 +104,14 @@ class AioWallClient:
         self.on_session(False)
         return self
 
-    async def call(self, event, data, timeout=10, on_reply=None):
+    async def call(self, event, data, timeout=10, on_reply=None, on_late_reply=None):
         """Send ``event`` and return its ack's payload.
 
         :param on_reply: called with the payload as the ack is read, before
             any packet after it (the return comes later, from the event loop).
+        :param on_late_reply: called, the same way, with the payload of an
+            ack that arrives on the same connection after the call timed out
+            (socket.io-client drops such an ack; the server did act on it).
         :raises Disconnected: the connection is or went down; TimeoutError.
         """
         if not self.connected:
@@ -120,6 +124,10 @@ class AioWallClient:
         try:
             await self._send("42%s,%d%s" % (NS, ack_id, json.dumps([event, data])))
             return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            if on_late_reply is not None and self.connected:
+                self._late[ack_id] = on_late_reply
+            raise
         finally:
             self._acks.pop(ack_id, None)
             self._replies.pop(ack_id, None)
@@ -231,6 +239,7 @@ class AioWallClient:
                 raise
             except Exception as exc:
                 self.connected = False
+                self._late.clear()  # their acks went with the connection
                 for future in self._acks.values():
                     if not future.done():
                         future.set_exception(Disconnected("connection lost"))
@@ -343,6 +352,8 @@ class AioWallClient:
                 if hook is not None:
                     hook(payload)
                 future.set_result(payload)
+            elif ack_id in self._late:
+                self._late.pop(ack_id)(json.loads(rest[digits:])[0])
 
     def _joined(self, wall, reply):
         if reply.get("ok"):
