@@ -1012,7 +1012,7 @@ def main(argv=None):
     )
     p.add_argument(
         "--servers",
-        default="wall,node",
+        default="wall,wall-gevent,node",
         help="comma-separated: wall (eventlet), wall-gevent, wall-queue, wall-pubsub, node",
     )
     p.add_argument("--rate", type=float, default=None, help="fan-out post rate (posts/s)")

@@ -5,7 +5,7 @@ every local WebSocket whose writer is idle; long-polling sessions and busy
 writers get the same packet through engine.io's queue. These tests check
 that both paths deliver everything once and in order (``online`` and other
 emits of the server's manager take the same paths), that the fast path
-is really taken under eventlet (and not with ``WALL_DIRECT_WRITES=off``),
+is really taken under eventlet and gevent (and not with ``WALL_DIRECT_WRITES=off``),
 and that a join's reply always reaches the socket before any live post.
 """
 
@@ -20,6 +20,8 @@ from ..support.helpers import wait_for
 from ..support.servers import metric
 
 pytestmark = pytest.mark.server
+
+MODES = pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 
 
 def frames(server):
@@ -65,8 +67,11 @@ def fan_out(server, wall, websockets, pollers, posts):
 
 
 @pytest.mark.timeout(60)
-def test_websockets_get_frames_directly_and_polling_through_the_queue(start_server, wall_name):
-    server = start_server()
+@MODES
+def test_websockets_get_frames_directly_and_polling_through_the_queue(
+    start_server, wall_name, async_mode
+):
+    server = start_server(async_mode=async_mode)
     direct, queued, online_direct = fan_out(server, wall_name, websockets=40, pollers=4, posts=10)
     assert online_direct >= 40, "online announcements did not take the direct path"
     # Every WebSocket delivery went straight out, save the odd one that met
@@ -77,16 +82,18 @@ def test_websockets_get_frames_directly_and_polling_through_the_queue(start_serv
 
 
 @pytest.mark.timeout(60)
-def test_direct_writes_can_be_switched_off(start_server, wall_name):
-    server = start_server(env={"WALL_DIRECT_WRITES": "off"})
+@MODES
+def test_direct_writes_can_be_switched_off(start_server, wall_name, async_mode):
+    server = start_server(env={"WALL_DIRECT_WRITES": "off"}, async_mode=async_mode)
     assert fan_out(server, wall_name, websockets=10, pollers=1, posts=5) == (0, 11 * 5, 0)
 
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_the_join_reply_comes_before_any_live_post(start_server, wall_name, transport):
+@MODES
+def test_the_join_reply_comes_before_any_live_post(start_server, wall_name, transport, async_mode):
     """Sockets join while posts flow (a few hundred a second, which polling clients keep up with)."""
-    server = start_server()
+    server = start_server(async_mode=async_mode)
     stop = threading.Event()
 
     def flow():

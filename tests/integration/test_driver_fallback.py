@@ -65,8 +65,29 @@ def test_unchanged_internals_keep_every_eventlet_fast_path_on(start_changed):
     assert "fast path" not in server.log()
 
 
-def test_under_gevent_its_own_patch_is_on_and_eventlet_s_are_off(start_changed):
+def test_under_gevent_its_own_patches_are_on_and_eventlet_s_are_off(start_changed):
     server = start_changed(async_mode="gevent")
-    assert metric(server, 'wall_fast_path{name="gevent.message_cap"}') == 1
+    for name in ("gevent.message_cap", "gevent.direct_writes", "gevent.ping_timers"):
+        assert metric(server, 'wall_fast_path{name="%s"}' % name) == 1, name
     assert metric(server, 'wall_fast_path{name="eventlet.direct_writes"}') == 0
     assert metric(server, 'wall_fast_path{name="socketio.emits"}') == 1
+    assert "fast path" not in server.log()
+
+
+def test_under_gevent_changed_internals_switch_direct_writes_off_and_posts_still_flow(
+    start_changed, make_client, wall_name
+):
+    server = start_changed("simple_websocket.ws:Base.send", async_mode="gevent")
+    log = server.log()
+    assert "fast path gevent.direct_writes is off" in log and "Base.send changed" in log
+    assert metric(server, 'wall_fast_path{name="gevent.direct_writes"}') == 0
+    assert metric(server, 'wall_fast_path{name="gevent.ping_timers"}') == 1
+    watchers = [make_client(server), make_client(server, "polling")]
+    for watcher in watchers:
+        watcher.join(wall_name)
+    posted = [watchers[i % 2].post(wall_name, "m%d" % i)["post"]["id"] for i in range(10)]
+    wait_for(
+        lambda: all(sorted(w.ids()) == sorted(posted) for w in watchers),
+        message="every post on both transports",
+    )
+    assert metric(server, 'wall_broadcast_frames{path="direct"}') == 0

@@ -76,8 +76,9 @@ def never_reading_client(url, wall):
 
 
 @pytest.mark.timeout(120)
-def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_name):
-    server = start_server(env={"WALL_MAX_QUEUE": "50"})
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_name, async_mode):
+    server = start_server(env={"WALL_MAX_QUEUE": "50"}, async_mode=async_mode)
     watcher = make_client(server)
     watcher.join(wall_name)
     slow = never_reading_client(server.url, wall_name)

@@ -1,4 +1,4 @@
-"""engine.io heartbeats under eventlet come from timers (wall/ping_timers.py).
+"""engine.io heartbeats come from timers under eventlet and gevent (wall/drivers).
 
 The server pings every 25 s and closes a session that has not answered
 within 20 s more; these tests hold two raw WebSocket sessions for one full
@@ -42,8 +42,9 @@ async def session(url, answer, log):
 
 
 @pytest.mark.timeout(90)
-def test_pings_keep_an_answering_session_and_close_a_silent_one(start_server):
-    server = start_server()
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_pings_keep_an_answering_session_and_close_a_silent_one(start_server, async_mode):
+    server = start_server(async_mode=async_mode)
     answering, silent = [], []
 
     async def both():

@@ -5,9 +5,10 @@ recipient costs an engine.io ``send``: a queue put, a wake-up of that
 socket's writer task, a WebSocket frame built for it alone and a write.
 At 1,000 subscribers that was two thirds of the server's CPU per post.
 Here the frame is built once per event and written straight to every
-WebSocket that has a direct writer and whose writer is idle (under eventlet,
-see :mod:`wall.drivers.eventlet`); the others (long-polling, a writer still
-busy, a client that stopped reading, sockets under gevent or threading) get
+WebSocket that has a direct writer and whose writer is idle (under eventlet
+and gevent, see :mod:`wall.drivers.eventlet` and :mod:`wall.drivers.gevent`);
+the others (long-polling, a writer still busy, a client that stopped
+reading, permessage-deflate, sockets under threading) get
 the same pre-encoded engine.io packet through their queue, in order, exactly
 as before. Every emit of python-socketio (``online``, message-queue emits,
 acks) takes the same path, through the hook in :mod:`wall.drivers.socketio`.

@@ -37,6 +37,8 @@ def test_there_is_a_patch_for_every_fast_path_and_hook():
         "engineio.closed_sessions",
         "socketio.reserved_events",
         "engineio.polling_refusals",
+        "gevent.direct_writes",
+        "gevent.ping_timers",
     }
 
 
