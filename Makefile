@@ -34,7 +34,7 @@ run: venv
 test: dev lint test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## The heavy tests (thousands of sockets), which make test leaves out; .ci/run runs them.
+## The heavy tests (thousands of sockets, Redis topologies, long runs), which make test leaves out; .ci/run runs them.
 test-heavy: dev
 	$(BIN)/python -m pytest -m heavy $(PYTEST_ARGS)
 

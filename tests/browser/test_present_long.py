@@ -144,6 +144,7 @@ def test_resync_shows_the_newest_afresh_without_a_reload(new_context, start_serv
     assert screen.still_marked(), "the page reloaded"
 
 
+@pytest.mark.heavy  # thousands of posts: make test-heavy (.ci/run)
 @pytest.mark.timeout(240)
 def test_the_dom_and_memory_stay_bounded_after_thousands_of_posts(new_context, server, wall_name):
     # The tab's own connection (?shared=0), so that the socket and its hub

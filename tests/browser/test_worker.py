@@ -157,6 +157,7 @@ RECORD_STATES = """
 """
 
 
+@pytest.mark.heavy  # a long run: make test-heavy (.ci/run)
 @pytest.mark.timeout(120)
 def test_a_crashed_tab_does_not_keep_its_wall_joined(new_context, server, wall_name):
     wall_a, wall_b = wall_name + "-a", wall_name + "-b"

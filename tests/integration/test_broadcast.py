@@ -88,6 +88,7 @@ def test_direct_writes_can_be_switched_off(start_server, wall_name, async_mode):
     assert fan_out(server, wall_name, websockets=10, pollers=1, posts=5) == (0, 11 * 5, 0)
 
 
+@pytest.mark.heavy  # a long run: make test-heavy (.ci/run)
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 @MODES

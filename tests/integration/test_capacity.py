@@ -22,6 +22,7 @@ async def open_clients(url, n, batch=250):
     return clients
 
 
+@pytest.mark.heavy  # thousands of sockets: make test-heavy (.ci/run)
 @pytest.mark.timeout(180)
 def test_one_process_holds_3000_websockets_and_still_serves(start_server, wall_name):
     server = start_server()

@@ -75,6 +75,7 @@ def never_reading_client(url, wall):
     return sock
 
 
+@pytest.mark.heavy  # a long run: make test-heavy (.ci/run)
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_name, async_mode):

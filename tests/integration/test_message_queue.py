@@ -15,6 +15,7 @@ def counts(client, wall):
         return [o["count"] for o in client.online if o["wall"] == wall]
 
 
+@pytest.mark.heavy  # a long run: make test-heavy (.ci/run)
 @pytest.mark.timeout(120)
 def test_half_open_subscription_is_replaced(
     own_redis, make_proxy, start_server, make_client, wall_name

@@ -41,6 +41,7 @@ async def session(url, answer, log):
         await ws.close()
 
 
+@pytest.mark.heavy  # a long run: make test-heavy (.ci/run)
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 def test_pings_keep_an_answering_session_and_close_a_silent_one(start_server, async_mode):

@@ -18,7 +18,7 @@ import redis
 
 from ..support.aio_client import AioWallClient, Disconnected
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.heavy]  # a soak smoke run: make test-heavy
 
 SECONDS = float(os.environ.get("WALL_SOAK_SECONDS", "60"))
 CLIENTS = 200
