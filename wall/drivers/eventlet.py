@@ -38,9 +38,9 @@ after monkey-patching), so it can be loaded anywhere to check its targets.
 """
 
 import logging
-import time
 
 from . import Patch, Target, replaces
+from .ping_timers import ping_from_timers
 
 log = logging.getLogger(__name__)
 
@@ -315,28 +315,6 @@ def buffer_reads(websocket_class):
 
 
 # -- ping timers -------------------------------------------------------------------
-
-
-def ping_from_timers(engineio_socket_class, spawn_after):
-    """Replace ``schedule_ping``: a timer (``spawn_after``) instead of a sleeping task."""
-    original = engineio_socket_class.schedule_ping
-
-    @replaces(original)
-    def schedule_ping(self):
-        # only schedule a new ping if the previous ping wait cycle completed
-        if self.last_ping:
-            self.last_ping = None
-            spawn_after(self.server.ping_interval, _send_ping, self)
-
-    engineio_socket_class.schedule_ping = schedule_ping
-
-
-def _send_ping(session):
-    from engineio import packet
-
-    if not session.closing and not session.closed:
-        session.last_ping = time.time()
-        session.send(packet.Packet(packet.PING))
 
 
 # -- message cap ---------------------------------------------------------------------

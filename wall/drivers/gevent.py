@@ -39,9 +39,8 @@ runs, so it can be loaded anywhere to check its targets.
 """
 
 import importlib
-import time
 
-from . import Patch, Target, replaces
+from . import Patch, Target, ping_timers, replaces
 
 TESTED = {"python-engineio": "4.15.1", "simple-websocket": "1.1.0", "gevent": "26.9.0"}
 
@@ -324,35 +323,7 @@ def ping_from_timers(engineio_socket_class, spawn_later):
     later). The timer closes it when its timeout ends, with engine.io's own
     check (a CLOSE packet, then the WebSocket's close).
     """
-    original = engineio_socket_class.schedule_ping
-
-    @replaces(original)
-    def schedule_ping(self):
-        # only schedule a new ping if the previous ping wait cycle completed
-        if self.last_ping:
-            self.last_ping = None
-            spawn_later(self.server.ping_interval, _send_ping, self, spawn_later)
-
-    engineio_socket_class.schedule_ping = schedule_ping
-
-
-def _send_ping(session, spawn_later):
-    from engineio import packet
-
-    if not session.closing and not session.closed:
-        session.last_ping = time.time()
-        session.send(packet.Packet(packet.PING))
-        spawn_later(session.server.ping_timeout + PING_CHECK_MARGIN, _check_pong, session)
-
-
-#: seconds after a ping's timeout at which its timer checks for the pong
-PING_CHECK_MARGIN = 0.1
-
-
-def _check_pong(session):
-    # a PONG reset last_ping (schedule_ping): then this does nothing
-    if not session.closing and not session.closed:
-        session.check_ping_timeout()
+    ping_timers.ping_from_timers(engineio_socket_class, spawn_later, check_pong=True)
 
 
 # -- serving ---------------------------------------------------------------------------
