@@ -16,6 +16,8 @@ dependency bump changes any target.
 - :mod:`.socketio`: hooks on a python-socketio ``Server`` (every async mode).
 - :mod:`.engineio`: engine.io's handling of bad input (every async mode).
 - :mod:`.message_queue`: Flask-SocketIO's Redis queue with a liveness check.
+- :mod:`.ping_timers`: engine.io's pings from the async library's timers
+  (applied by the eventlet and gevent drivers).
 - :mod:`.eventlet`, :mod:`.gevent`: what is specific to one async library
   (imported only by ``app.py``, through :func:`install`, when it serves).
 """
