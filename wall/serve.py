@@ -58,7 +58,7 @@ def serve(app):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    socketio.run(app, host=config.host, port=config.port, **serving.options(max_size))
+    serving.run(socketio, app, config.host, config.port, max_size)
     leave()
 
 

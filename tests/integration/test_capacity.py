@@ -1,6 +1,7 @@
 """Connection ceiling: past eventlet's default 1024, and a clear 503 past the soft limit."""
 
 import asyncio
+import subprocess
 
 import pytest
 import requests
@@ -95,3 +96,22 @@ def test_sigterm_drains(start_server, wall_name):
 
     asyncio.run(scenario())
     assert server.process.wait(15) == 0
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_the_listening_socket_queues_a_room_reconnecting_at_once(start_server, async_mode):
+    """eventlet listens with a backlog of 50 unless told: the 51st SYN of a burst waits 1-15 s."""
+    from wall.drivers import LISTEN_BACKLOG
+
+    server = start_server(async_mode=async_mode)
+    out = subprocess.run(
+        ["ss", "-Hltn", "sport = :%d" % server.port],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout.split()
+    # For a listening socket, ss shows the accept queue's limit as Send-Q.
+    with open("/proc/sys/net/core/somaxconn") as f:
+        somaxconn = int(f.read())
+    assert int(out[2]) == min(LISTEN_BACKLOG, somaxconn) > 50, out

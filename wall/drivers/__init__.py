@@ -207,8 +207,15 @@ def install(async_mode):
         gevent.install()
 
 
+#: queued connections the listening socket holds before the kernel drops
+#: SYNs (the kernel caps it at net.core.somaxconn). eventlet's default of
+#: 50 makes a room of phones reconnecting at once wait out SYN retries
+#: (1, 3, 7, 15 s...); Node listens with 511.
+LISTEN_BACKLOG = 1024
+
+
 def serving(async_mode):
-    """How to serve under ``async_mode``: web server options and a clean stop."""
+    """How to serve under ``async_mode``: the web server and a clean stop."""
     if async_mode == "eventlet":
         from .eventlet import Serving
     elif async_mode == "gevent":
@@ -221,8 +228,8 @@ def serving(async_mode):
 class WerkzeugServing:
     """The ``threading`` mode (tests, development): Werkzeug's server."""
 
-    def options(self, max_connections):
-        return {"allow_unsafe_werkzeug": True}
+    def run(self, socketio, app, host, port, max_connections):
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
 
     def stop(self, socketio):
         os._exit(0)

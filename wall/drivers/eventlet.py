@@ -362,8 +362,18 @@ class Serving:
 
         self._main = greenlet.getcurrent()
 
-    def options(self, max_connections):
-        return {"max_size": max_connections}
+    def run(self, socketio, app, host, port, max_connections):
+        # Flask-SocketIO's run() listens with eventlet's default backlog
+        # and has no way to change it; this is its eventlet branch with one.
+        import eventlet
+        import eventlet.green.socket
+        import eventlet.wsgi
+
+        from . import LISTEN_BACKLOG
+
+        family, _, _, _, address = eventlet.green.socket.getaddrinfo(host, port)[0]
+        listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+        eventlet.wsgi.server(listener, app, log_output=False, max_size=max_connections)
 
     def stop(self, socketio):
         import eventlet.hubs

@@ -332,10 +332,12 @@ def ping_from_timers(engineio_socket_class, spawn_later):
 class Serving:
     """gevent's WSGI server: a pool as its connection limit, and a clean stop."""
 
-    def options(self, max_connections):
+    def run(self, socketio, app, host, port, max_connections):
         from gevent.pool import Pool
 
-        return {"spawn": Pool(max_connections)}
+        from . import LISTEN_BACKLOG
+
+        socketio.run(app, host=host, port=port, spawn=Pool(max_connections), backlog=LISTEN_BACKLOG)
 
     def stop(self, socketio):
         socketio.wsgi_server.stop(timeout=2)
