@@ -33,8 +33,13 @@ def rdb_own(own_redis):
 
 
 @pytest.fixture
-def cluster(own_redis, start_server, make_client, make_proxy, wall_name):
-    """Process 1 on Redis directly, process 2 through a proxy; clients on both."""
+def cluster(own_redis, make_proxy, start_server, make_client, wall_name):
+    """Process 1 on Redis directly, process 2 through a proxy; clients on both.
+
+    The proxy is set up before the servers so that it is closed after them:
+    a server whose Redis went away first spends its whole drain (10 s) on
+    handlers that cannot finish.
+    """
 
     class Cluster:
         proxy = make_proxy(own_redis)

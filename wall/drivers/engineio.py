@@ -225,9 +225,10 @@ def close_refused_posts(engineio_socket_class, engineio_error):
         except engineio_error:
             self.close(wait=False, reason=self.server.reason.SERVER_DISCONNECT)
             raise
-        except (ValueError, KeyError, IndexError) as exc:
-            # not UTF-8, or not packets: engine.io would log a traceback and
-            # answer 200 having dropped it; refused like any bad packet instead
+        except (ValueError, KeyError, IndexError, RecursionError) as exc:
+            # not UTF-8, not packets, or data nested past the JSON parser's
+            # limit: engine.io would log a traceback and answer 200 having
+            # dropped it; refused like any bad packet instead
             _bad_bodies(type(exc).__name__)
             self.close(wait=False, reason=self.server.reason.SERVER_DISCONNECT)
             raise engineio_error("undecodable payload") from None
