@@ -86,12 +86,16 @@ IDLE_MAX = 20.0
 STOP_TIMEOUT = 10
 #: RSS bounds of a server process. Its peak over its start: FUZZ_WORKERS (200)
 #: clients hold up to 3 sessions each, each with engine.io, Socket.IO and
-#: eventlet state (tens of KiB) and up to one 64 KiB message in flight: some
-#: 40-60 MiB at worst (measured: +20 MiB). Its growth from its RSS once warmed
-#: up (after the first 1,000 inputs of its phase, when that concurrency is
-#: allocated) to the end: none is expected but allocator slack; 48 MiB catches
-#: a leak of 600 bytes per input over a 100,000 run, and any leak of whole
-#: connections (a held request costs about 90 KiB).
+#: eventlet state (tens of KiB) and up to one 64 KiB message in flight, and
+#: a server that falls behind holds the requests of clients that gave up and
+#: came back: 40-70 MiB at worst (measured: +58 and +65 MiB in a 100,000
+#: run). Its growth from its RSS once warmed up to the end: none is expected
+#: but allocator slack; 48 MiB catches a leak of 800 bytes per input over a
+#: 100,000 run, and any leak of whole connections (a held request costs
+#: about 90 KiB). Warmed up is after a quarter of its phase's inputs (at
+#: least 1,000): RSS climbs to that high-water mark over the first tens of
+#: thousands of inputs, then stays flat (a 48,000-input phase: +30 MiB by
+#: 2,400 inputs, +42 by 7,900, +55 by 27,600, then +55 to +56 to the end).
 RSS_GROWTH_MAX = 48 * 2**20
 RSS_PEAK_MAX = 96 * 2**20
 ACK_FIELDS = {
@@ -674,6 +678,7 @@ class Watch:
         self.samples = {name: [] for name in servers}
         self.cpu = {}
         self.phase_start = {}  # name -> inputs done when its phase began
+        self.phase_inputs = {}  # name -> inputs its phase makes
         self.warm = {}
 
     def sample(self, inputs_done):
@@ -700,8 +705,8 @@ class Watch:
         if not samples:
             return {}
         rss = [s[2] for s in samples]
-        # warmed up: after the first 1,000 inputs of its own phase
-        warm_at = self.phase_start.get(name, 0) + 1000
+        # warmed up: after a quarter of its own phase (see RSS_GROWTH_MAX)
+        warm_at = self.phase_start.get(name, 0) + max(1000, self.phase_inputs.get(name, 0) // 4)
         warm = next((s[2] for s in samples if s[1] >= warm_at), rss[-1])
         mib = 2**20
         step = max(1, len(samples) // 60)
@@ -867,6 +872,7 @@ async def fuzz(run, config, servers):
             flush=True,
         )
         watch.phase_start[phase.name] = run.done_socket + sum(p.http.done for p in phases if p.http)
+        watch.phase_inputs[phase.name] = len(phase.indices) + phase.http_quota
         await phase.go()
     watch.sample(run.n)
     run.stop.set()
