@@ -141,6 +141,11 @@ def text(value, field, maximum, newlines):
 # in use (eventlet would otherwise try the drafts of 2010, and fail).
 _WEBSOCKET_KEY = re.compile(r"[A-Za-z0-9+/]{22}==")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+# RFC 9110 5.1 and 5.5, after WSGI has turned a name into HTTP_UPPER_CASE:
+# eventlet passes on names and values that HTTP forbids, and the echo
+# socket's WebSocket library parses the headers again, strictly, and fails.
+_HEADER_NAME = re.compile(r"[A-Z0-9!#$%&'*+.^_`|~-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _WEBSOCKET_HEADERS = (
     "HTTP_SEC_WEBSOCKET_PROTOCOL",
     "HTTP_SEC_WEBSOCKET_EXTENSIONS",
@@ -170,6 +175,11 @@ def websocket_handshake(environ):
         raise Invalid("A WebSocket handshake needs 'Sec-WebSocket-Version: 13'.")
     if not _WEBSOCKET_KEY.fullmatch(environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()):
         raise Invalid("A WebSocket handshake needs a Sec-WebSocket-Key of 16 bytes in base64.")
+    for key, value in environ.items():
+        if key.startswith("HTTP_") and not (
+            _HEADER_NAME.fullmatch(key[5:]) and _HEADER_VALUE.fullmatch(value)
+        ):
+            raise Invalid("A WebSocket handshake may only carry headers that HTTP allows.")
     for name in _WEBSOCKET_HEADERS:
         if not _PRINTABLE_ASCII.fullmatch(environ.get(name, "")):
             raise Invalid(

@@ -138,6 +138,23 @@ def test_a_websocket_handshake_without_host_is_no_500(server, path):
     assert b"Traceback" not in reply and b"internal" not in reply
 
 
+@pytest.mark.parametrize("path", ["/ws/echo", "/socket.io/?EIO=4&transport=websocket"])
+def test_a_websocket_handshake_with_a_header_http_forbids_is_no_500(server, path):
+    """The 100,000-input fuzz run (seed 183961113): eventlet passed the header
+    on, wsproto refused it at /ws/echo, which answered 500."""
+    host, port = server.url.split("//")[1].split(":")
+    request = (
+        "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: kW7oCl/WRMLvR9WCr+WhVA==\r\nSec-WebSocket-Version: 13\r\n"
+        "<script>alert(1)</script>: Y-\r\n\r\n" % (path, host, port)
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        reply = read_all(sock)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
+    assert b"only carry headers that HTTP allows" in reply, reply[-300:]
+
+
 @pytest.mark.parametrize(
     "query",
     ["before=0-0", "after=18446744073709551615-18446744073709551615"],

@@ -164,6 +164,10 @@ HANDSHAKE = {
 def test_a_websocket_handshake_passes():
     validation.websocket_handshake(HANDSHAKE)
     validation.websocket_handshake({**HANDSHAKE, "HTTP_SEC_WEBSOCKET_PROTOCOL": "chat, v2"})
+    # what browsers send: any token as a name, latin-1 (obs-text) in a value
+    validation.websocket_handshake(
+        {**HANDSHAKE, "HTTP_X_B3_TRACE~ID": "1", "HTTP_COOKIE": "a=\u00e9"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -174,8 +178,18 @@ def test_a_websocket_handshake_passes():
         {"HTTP_SEC_WEBSOCKET_VERSION": "8"},
         {"HTTP_SEC_WEBSOCKET_KEY": "short"},
         {"HTTP_SEC_WEBSOCKET_PROTOCOL": "\u00c3\u00a9"},  # UTF-8 of e-acute, as WSGI decodes it
+        {"HTTP_<SCRIPT>ALERT(1)</SCRIPT>": "Y-"},  # found by make fuzz: a 500 at /ws/echo
+        {"HTTP_X_NOTE": "a\x01b"},
     ],
-    ids=["upgrade", "connection", "version", "key", "non-ascii protocol"],
+    ids=[
+        "upgrade",
+        "connection",
+        "version",
+        "key",
+        "non-ascii protocol",
+        "header name no token",
+        "control character in a value",
+    ],
 )
 def test_a_broken_websocket_handshake_is_invalid(change):
     with pytest.raises(Invalid):
