@@ -122,6 +122,7 @@ class Run:
         self.seed = seed
         self.n = n
         self.started = time.monotonic()
+        self.machine = MachineCpu()
         self.kinds = {}
         self.outcomes = {}
         self.statuses = {}
@@ -725,6 +726,60 @@ class Watch:
         }
 
 
+class MachineCpu:
+    """How busy the machine is, and how much of that is not this run.
+
+    A run that is slow from its first second may be starved by other jobs
+    or by the host (steal): each progress line says so, and the summary
+    gives the whole run's figures.
+    """
+
+    def __init__(self):
+        self.me = psutil.Process()
+        self.first = self.last = self._read()
+        self.worst_other = 0.0
+
+    def _read(self):
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        tick = os.sysconf("SC_CLK_TCK")
+        total = sum(fields[:8]) / tick
+        idle = (fields[3] + fields[4]) / tick
+        steal = fields[7] / tick if len(fields) > 7 else 0.0
+        # this process with the children it has reaped, and the live ones
+        times = self.me.cpu_times()
+        mine = times.user + times.system + times.children_user + times.children_system
+        for process in self.me.children(recursive=True):
+            try:
+                times = process.cpu_times()
+                mine += times.user + times.system
+            except psutil.Error:
+                pass
+        return total, idle, steal, mine
+
+    @staticmethod
+    def _share(a, b):
+        total = b[0] - a[0]
+        if total <= 0:
+            return {}
+        busy = total - (b[1] - a[1])
+        return {
+            "busy %": round(100 * busy / total),
+            "steal %": round(100 * (b[2] - a[2]) / total),
+            # processes that are not this run's (its servers, Redis and workers are)
+            "others %": max(0, round(100 * (busy - (b[3] - a[3])) / total)),
+        }
+
+    def interval(self):
+        now = self._read()
+        share, self.last = self._share(self.last, now), now
+        self.worst_other = max(self.worst_other, share.get("others %", 0))
+        return share
+
+    def whole(self):
+        return {**self._share(self.first, self._read()), "worst 5-s others %": self.worst_other}
+
+
 async def progress_loop(run, watch, phases, total_inputs):
     last = 0.0
     while not run.stop.is_set():
@@ -741,9 +796,10 @@ async def progress_loop(run, watch, phases, total_inputs):
                 "%s %.0f MiB" % (name, s[-1][2] / 2**20) for name, s in watch.samples.items() if s
             )
             http_done = sum(p.http.done for p in phases if p.http)
+            cpu = run.machine.interval()
             print(
                 "[%6.1fs] %d/%d inputs (%d socket, %d HTTP), %.0f/s, canary %d round trips, "
-                "%d failures, RSS %s"
+                "%d failures, RSS %s, machine busy %s%% (others %s%%, steal %s%%)"
                 % (
                     now,
                     done,
@@ -754,6 +810,9 @@ async def progress_loop(run, watch, phases, total_inputs):
                     run.canary["round_trips"],
                     len(run.failures),
                     rss,
+                    cpu.get("busy %"),
+                    cpu.get("others %"),
+                    cpu.get("steal %"),
                 ),
                 flush=True,
             )
@@ -984,6 +1043,7 @@ def main(argv=None):
             "peak over start": RSS_PEAK_MAX / 2**20,
         },
         "redis_used_memory": redis_memory,
+        "machine cpu": run.machine.whole(),
         "shutdown": shutdown,
         "server_logs": logs,
         "unexpected (not failures)": run.unexpected,
@@ -1001,6 +1061,7 @@ def print_summary(summary, path):
     print("\n== fuzz summary (seed %s) ==" % summary["seed"])
     print("inputs: %d in %.1f s" % (summary["inputs"], summary["wall_time_s"]))
     print("by kind: " + ", ".join("%s %d" % kv for kv in summary["inputs_by_kind"].items()))
+    print("machine CPU: " + ", ".join("%s %s" % kv for kv in summary["machine cpu"].items()))
     c = summary["canary"]
     print(
         "canary: %d round trips, latency median %s ms, max %s ms"
