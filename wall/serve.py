@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 #: seconds the web server has after the drain to finish the requests in progress
 STOP_GRACE = 3.0
+#: open files kept for what is not a session: the listener, Redis pools, logs
+FILE_RESERVE = 256
 
 
 def serve(app):
@@ -25,7 +27,22 @@ def serve(app):
     socketio = realtime.socketio
     serving = drivers.serving(config.async_mode)
     max_size = server_connection_limit(config.max_connections)
-    raise_open_file_limit(max_size + 256)
+    per_session = serving.files_per_session
+    files = raise_open_file_limit(
+        max(max_size, config.max_connections * per_session) + FILE_RESERVE
+    )
+    fit = sessions_within(files, per_session)
+    if fit < config.max_connections:
+        # Past the open-file limit a handshake fails inside the web server
+        # (a 500 under gevent); the gate's clear 503 must come first.
+        log.warning(
+            "admitting at most %d sessions (WALL_MAX_CONNECTIONS is %d): "
+            "the open-file limit %d allows no more",
+            fit,
+            config.max_connections,
+            files,
+        )
+        realtime.get_realtime(app).gate.max_connections = fit
 
     def drain_then_stop():
         realtime.get_realtime(app).drain()
@@ -71,6 +88,11 @@ def server_connection_limit(max_connections):
     HTTP requests, so that the gate, not the accept queue, turns people away.
     """
     return 2 * max_connections + 256
+
+
+def sessions_within(open_files, files_per_session):
+    """The sessions an open-file limit leaves room for, after :data:`FILE_RESERVE`."""
+    return max(1, (open_files - FILE_RESERVE) // files_per_session)
 
 
 def raise_open_file_limit(wanted):

@@ -1,6 +1,7 @@
 """Connection ceiling: past eventlet's default 1024, and a clear 503 past the soft limit."""
 
 import asyncio
+import os
 import subprocess
 
 import pytest
@@ -115,3 +116,51 @@ def test_the_listening_socket_queues_a_room_reconnecting_at_once(start_server, a
     with open("/proc/sys/net/core/somaxconn") as f:
         somaxconn = int(f.read())
     assert int(out[2]) == min(LISTEN_BACKLOG, somaxconn) > 50, out
+
+
+@pytest.mark.timeout(120)
+def test_under_gevent_an_open_file_limit_is_a_clear_503_not_a_500(start_server):
+    """Every gevent WebSocket takes two open files (simple-websocket dup()s
+    the socket): past the limit the handshake failed inside gevent's server
+    with a 500. The gate now admits only what the limit leaves room for."""
+    from wall.serve import sessions_within
+
+    nofile = 800
+    server = start_server(
+        async_mode="gevent",
+        env={"WALL_TEST_NOFILE": str(nofile)},
+        script=os.path.join(os.path.dirname(__file__), "..", "support", "low_file_limit.py"),
+    )
+    admitted = sessions_within(nofile, 2)
+    errors = []
+
+    async def scenario():
+        clients, refused = [], 0
+        for start in range(0, 440, 40):
+            group = [
+                AioWallClient(server.url, "websocket", "127.0.50.%d" % (1 + i % 250))
+                for i in range(start, start + 40)
+            ]
+            results = await asyncio.gather(
+                *(c.connect(timeout=20) for c in group), return_exceptions=True
+            )
+            for client, result in zip(group, results):
+                if isinstance(result, Exception):
+                    errors.append(repr(result))
+                    await client.close()
+                else:
+                    clients.append(client)
+        try:
+            reply = requests.get(server.url + "/socket.io/?EIO=4&transport=polling", timeout=5)
+            refused = reply.status_code
+            assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+        finally:
+            await asyncio.gather(*(c.close() for c in clients))
+        return len(clients), refused
+
+    held, refused = asyncio.run(scenario())
+    log = server.log(tail=10**7)
+    assert "Too many open files" not in log, log[-2000:]
+    assert held == admitted and refused == 503, (held, admitted, errors[:3])
+    assert all("503" in e for e in errors), errors[:3]
+    assert "admitting at most %d sessions" % admitted in log

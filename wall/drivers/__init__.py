@@ -228,6 +228,9 @@ def serving(async_mode):
 class WerkzeugServing:
     """The ``threading`` mode (tests, development): Werkzeug's server."""
 
+    #: open files a session may hold at once (a long-polling GET and POST)
+    files_per_session = 2
+
     def run(self, socketio, app, host, port, max_connections):
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
 

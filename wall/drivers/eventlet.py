@@ -357,6 +357,11 @@ def serve_without_tracebacks(wsgi_module):
 class Serving:
     """eventlet's WSGI server: its connection limit, and a stop from a signal."""
 
+    #: open files a session may hold at once: a WebSocket one, a long-polling
+    #: session two while its GET and POST are both in flight (sessions are
+    #: mostly WebSockets; the reserve in wall/serve.py covers the rest)
+    files_per_session = 1
+
     def __init__(self):
         import greenlet
 

@@ -332,6 +332,10 @@ def ping_from_timers(engineio_socket_class, spawn_later):
 class Serving:
     """gevent's WSGI server: a pool as its connection limit, and a clean stop."""
 
+    #: open files a session may hold at once: simple-websocket dup()s the
+    #: socket of every WebSocket, so each takes two
+    files_per_session = 2
+
     def run(self, socketio, app, host, port, max_connections):
         from gevent.pool import Pool
 

@@ -1,0 +1,18 @@
+"""How many sessions a process admits under an open-file limit (wall/serve.py)."""
+
+from wall import drivers
+from wall.drivers import eventlet, gevent
+from wall.serve import FILE_RESERVE, sessions_within
+
+
+def test_the_sessions_an_open_file_limit_leaves_room_for():
+    assert sessions_within(20_000, 1) == 20_000 - FILE_RESERVE
+    assert sessions_within(20_000, 2) == (20_000 - FILE_RESERVE) // 2
+    assert sessions_within(FILE_RESERVE, 2) == 1  # never none: the gate still answers
+
+
+def test_every_web_server_says_what_a_session_costs_in_open_files():
+    # gevent's WebSockets are dup()ed by simple-websocket: two files each
+    assert gevent.Serving.files_per_session == 2
+    assert eventlet.Serving.files_per_session == 1
+    assert drivers.WerkzeugServing.files_per_session == 2
