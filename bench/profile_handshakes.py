@@ -1,0 +1,100 @@
+"""Where a handshake's server time goes: py-spy on one app process while
+clients open Socket.IO WebSockets (engine.io upgrade and the /wall CONNECT).
+
+    .venv/bin/python -m bench.profile_handshakes [N] [eventlet|gevent]
+
+Needs py-spy (``.venv/bin/pip install py-spy``) and a Redis at REDIS_URL
+(default the local one, database 9). Prints the rate and the functions with
+the largest inclusive share of samples. py-spy stitches greenlet stacks
+imperfectly: read the inclusive shares, not the leaves.
+"""
+
+import asyncio
+import collections
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+from deploy.launch import ROOT, AppProcess, free_port
+from tests.support.aio_client import AioWallClient
+from tests.support.servers import clean_environ
+
+
+def shares(raw_path, top=45):
+    """``(total samples, [(share %, function)])`` from py-spy's raw output."""
+    inclusive, total = collections.Counter(), 0
+    with open(raw_path) as f:
+        for line in f:
+            stack, _, count = line.rstrip().rpartition(" ")
+            if not stack:
+                continue
+            total += int(count)
+            names = set()
+            for frame in stack.split(";"):
+                m = re.match(r"(.*?) \((.*?):\d+\)", frame)
+                names.add(
+                    "%s (%s)" % (m.group(1), re.sub(r".*site-packages/", "", m.group(2)))
+                    if m
+                    else frame
+                )
+            for name in names:
+                inclusive[name] += int(count)
+    return total, [(100 * n / total, name) for name, n in inclusive.most_common(top)]
+
+
+async def open_sockets(url, n, batch=200):
+    clients = []
+    started = time.monotonic()
+    for start in range(0, n, batch):
+        group = [
+            AioWallClient(url, "websocket", "127.0.%d.%d" % (1 + i // 250, 1 + i % 250))
+            for i in range(start, min(n, start + batch))
+        ]
+        await asyncio.gather(*(c.connect(timeout=60) for c in group))
+        clients += group
+    took = time.monotonic() - started
+    await asyncio.gather(*(c.close() for c in clients))
+    return took
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
+    mode = sys.argv[2] if len(sys.argv) > 2 else "eventlet"
+    env = clean_environ()
+    env.update(
+        WALL_RATE_LIMITS="off",
+        WALL_MAX_CONNECTIONS="20000",
+        WALL_MAX_CONNECTIONS_PER_IP="20000",
+        WALL_ASYNC_MODE=mode,
+        SECRET_KEY="profile-" + "0" * 32,
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+    )
+    workdir = tempfile.mkdtemp(prefix="wall-hs-")
+    port = free_port()
+    server = AppProcess(port, env, os.path.join(workdir, "server.log"))
+    server.start()
+    raw = os.path.join(workdir, "profile.txt")
+    spy = subprocess.Popen(
+        [os.path.join(ROOT, ".venv", "bin", "py-spy"), "record", "--pid", str(server.pid)]
+        + ["--rate", "200", "--format", "raw", "-o", raw, "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1)
+        took = asyncio.run(open_sockets("http://127.0.0.1:%d" % port, n))
+    finally:
+        spy.send_signal(2)
+        spy.wait(30)
+        server.stop()
+    total, top = shares(raw)
+    print("%d handshakes under %s in %.1f s: %.0f/s; %d samples" % (n, mode, took, n / took, total))
+    for share, name in top:
+        print("%5.1f%% %s" % (share, name))
+
+
+if __name__ == "__main__":
+    main()
