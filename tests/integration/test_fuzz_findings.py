@@ -39,6 +39,20 @@ def read_all(sock, timeout=2.0):
     return data
 
 
+def host_port(server):
+    """``(host, port)`` of a test server, as text."""
+    host, port = server.url.split("//")[1].split(":")
+    return host, port
+
+
+def raw_reply(server, request):
+    """Send ``request`` (text) over a plain TCP connection; what the server sent back."""
+    host, port = host_port(server)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        return read_all(sock)
+
+
 def polling_session(url):
     """A long-polling session connected to ``/wall``: ``(requests session, its URL)``."""
     http = requests.Session()
@@ -92,7 +106,7 @@ def test_a_rejected_polling_post_is_answered(server, body):
     "drop", ["Sec-WebSocket-Version", "Connection"], ids=["no version", "no connection"]
 )
 def test_a_bad_upgrade_request_is_a_400(server, drop):
-    host, port = server.url.split("//")[1].split(":")
+    host, port = host_port(server)
     headers = {
         "Host": "%s:%s" % (host, port),
         "Upgrade": "websocket",
@@ -103,22 +117,18 @@ def test_a_bad_upgrade_request_is_a_400(server, drop):
     del headers[drop]
     request = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
     request += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(request.encode())
-        reply = read_all(sock)
+    reply = raw_reply(server, request)
     assert reply.startswith(b"HTTP/1.1 400"), reply[:600]
 
 
 def test_a_non_ascii_subprotocol_on_the_echo_socket_is_no_500(server):
-    host, port = server.url.split("//")[1].split(":")
+    host, port = host_port(server)
     request = (
         "GET /ws/echo HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         "Sec-WebSocket-Protocol: \u00e9\r\n\r\n" % (host, port)
     )
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(request.encode())
-        reply = read_all(sock)
+    reply = raw_reply(server, request)
     assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
     assert b'"error":"invalid"' in reply.replace(b" ", b""), reply[-300:]
 
@@ -126,14 +136,11 @@ def test_a_non_ascii_subprotocol_on_the_echo_socket_is_no_500(server):
 @pytest.mark.parametrize("path", ["/ws/echo", "/socket.io/?EIO=4&transport=websocket"])
 def test_a_websocket_handshake_without_host_is_no_500(server, path):
     """The 100,000-input fuzz run: wsproto refuses it, and /ws/echo answered 500."""
-    host, port = server.url.split("//")[1].split(":")
     request = (
         "GET %s HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % path
     )
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(request.encode())
-        reply = read_all(sock)
+    reply = raw_reply(server, request)
     assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
     assert b"Traceback" not in reply and b"internal" not in reply
 
@@ -142,15 +149,13 @@ def test_a_websocket_handshake_without_host_is_no_500(server, path):
 def test_a_websocket_handshake_with_a_header_http_forbids_is_no_500(server, path):
     """The 100,000-input fuzz run (seed 183961113): eventlet passed the header
     on, wsproto refused it at /ws/echo, which answered 500."""
-    host, port = server.url.split("//")[1].split(":")
+    host, port = host_port(server)
     request = (
         "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: kW7oCl/WRMLvR9WCr+WhVA==\r\nSec-WebSocket-Version: 13\r\n"
         "<script>alert(1)</script>: Y-\r\n\r\n" % (path, host, port)
     )
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(request.encode())
-        reply = read_all(sock)
+    reply = raw_reply(server, request)
     assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
     assert b"only carry headers that HTTP allows" in reply, reply[-300:]
 
@@ -216,7 +221,7 @@ def test_sigterm_exits_while_a_client_holds_a_post_whose_body_never_comes(server
     # Content-Length announces, for as long as the client keeps the
     # connection open; its server waits for every request before it exits
     http, url = polling_session(server.url)
-    host, port = server.url.split("//")[1].split(":")
+    host, port = host_port(server)
     path = url.split(server.url, 1)[1]
     body = b"40/wall,"
     with socket.create_connection((host, int(port)), timeout=5) as sock:
@@ -237,16 +242,14 @@ def test_sigterm_exits_while_a_client_holds_a_post_whose_body_never_comes(server
 
 def test_an_origin_with_a_port_that_is_no_number_is_refused_not_a_500(server):
     # two Origin headers arrive joined ("http://a:1,null"); urlsplit raised on the port
-    host, port = server.url.split("//")[1].split(":")
+    host, port = host_port(server)
     request = (
         "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%s\r\n"
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         "Origin: http://%s:1\r\nOrigin: null\r\n\r\n" % (host, port, host)
     )
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(request.encode())
-        reply = read_all(sock)
+    reply = raw_reply(server, request)
     assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
     polling = requests.get(
         server.url + POLLING, headers={"Origin": "http://%s:x" % host}, timeout=5
