@@ -19,7 +19,7 @@ import tempfile
 import time
 
 from deploy.launch import ROOT, AppProcess, free_port
-from tests.support.aio_client import AioWallClient
+from tests.support.aio_client import open_websockets
 from tests.support.servers import clean_environ
 
 
@@ -45,16 +45,9 @@ def shares(raw_path, top=45):
     return total, [(100 * n / total, name) for name, n in inclusive.most_common(top)]
 
 
-async def open_sockets(url, n, batch=200):
-    clients = []
+async def open_sockets(url, n):
     started = time.monotonic()
-    for start in range(0, n, batch):
-        group = [
-            AioWallClient(url, "websocket", "127.0.%d.%d" % (1 + i // 250, 1 + i % 250))
-            for i in range(start, min(n, start + batch))
-        ]
-        await asyncio.gather(*(c.connect(timeout=60) for c in group))
-        clients += group
+    clients = await open_websockets(url, n, batch=200, timeout=60)
     took = time.monotonic() - started
     await asyncio.gather(*(c.close() for c in clients))
     return took

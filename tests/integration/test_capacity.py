@@ -7,21 +7,9 @@ import subprocess
 import pytest
 import requests
 
-from ..support.aio_client import AioWallClient
+from ..support.aio_client import AioWallClient, open_websockets
 
 pytestmark = [pytest.mark.server, pytest.mark.usefixtures("enough_files")]
-
-
-async def open_clients(url, n, batch=250):
-    clients = []
-    for start in range(0, n, batch):
-        group = [
-            AioWallClient(url, "websocket", "127.0.%d.%d" % (1 + i // 250, 1 + i % 250))
-            for i in range(start, min(n, start + batch))
-        ]
-        await asyncio.gather(*(c.connect(timeout=30) for c in group))
-        clients += group
-    return clients
 
 
 @pytest.mark.heavy  # thousands of sockets: make test-heavy (.ci/run)
@@ -30,7 +18,7 @@ def test_one_process_holds_3000_websockets_and_still_serves(start_server, wall_n
     server = start_server()
 
     async def scenario():
-        clients = await open_clients(server.url, 3000)
+        clients = await open_websockets(server.url, 3000)
         try:
             assert sum(c.connected for c in clients) == 3000
             fresh = await AioWallClient(server.url, "websocket", "127.0.20.1").connect()
@@ -55,7 +43,7 @@ def test_past_the_soft_limit_new_clients_get_a_clear_503(start_server, wall_name
     server = start_server(env={"WALL_MAX_CONNECTIONS": "20"})
 
     async def scenario():
-        clients = await open_clients(server.url, 20)
+        clients = await open_websockets(server.url, 20)
         try:
             refused = requests.get(server.url + "/socket.io/?EIO=4&transport=polling", timeout=5)
             assert refused.status_code == 503

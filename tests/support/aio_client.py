@@ -375,6 +375,20 @@ class AioWallClient:
         self.posts.sort(key=lambda p: _id_key(p["id"]))
 
 
+async def open_websockets(url, n, batch=250, timeout=30):
+    """``n`` connected WebSocket clients, each from an address of its own
+    (127.0.x.y, so that no per-address limit applies), ``batch`` at a time."""
+    clients = []
+    for start in range(0, n, batch):
+        group = [
+            AioWallClient(url, "websocket", "127.0.%d.%d" % (1 + i // 250, 1 + i % 250))
+            for i in range(start, min(n, start + batch))
+        ]
+        await asyncio.gather(*(c.connect(timeout=timeout) for c in group))
+        clients += group
+    return clients
+
+
 def _id_key(post_id):
     return tuple(int(x) for x in post_id.split("-"))
 
