@@ -680,7 +680,6 @@ class Watch:
         self.cpu = {}
         self.phase_start = {}  # name -> inputs done when its phase began
         self.phase_inputs = {}  # name -> inputs its phase makes
-        self.warm = {}
 
     def sample(self, inputs_done):
         for name, server in self.servers.items():
