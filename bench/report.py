@@ -68,6 +68,22 @@ def one_line(rec):
             _f(rec["cpu"]["server_core_pct"], 0),
             (" [" + _flags(rec) + "]") if rec["flags"] else "",
         )
+    if sc == "storm":
+        if rec.get("skipped"):
+            return "storm %s: %s" % (rec["server"], _flags(rec))
+        return (
+            "storm %s: %d re-joined in %s s (p50 %s ms), online max %s per client, lost %d, dups %d%s"
+            % (
+                rec["server"],
+                rec["rejoined"],
+                _f(rec["all_joined_s"]),
+                _f(rec["join_ms"]["p50"], 0),
+                rec["online_events"]["max_per_client"],
+                rec["deliveries"]["lost"],
+                rec["deliveries"]["dups"],
+                (" [" + _flags(rec) + "]") if rec["flags"] else "",
+            )
+        )
     if sc == "connections":
         return "connections %s: held %d, %s kB each (marginal %s)%s" % (
             rec["server"],
@@ -160,14 +176,35 @@ def summary_rows(result):
         "acknowledged posts/s",
         "higher",
         lambda r: r["posts_per_s"],
-        lambda s: _get(recs, "ingest", s),
+        lambda s: _get(recs, "ingest", s, rate_limits=None),
+    )
+    add(
+        "ingest",
+        "server CPU per post (us)",
+        "lower",
+        lambda r: r["cpu"]["server_us_per_post"],
+        lambda s: _get(recs, "ingest", s, rate_limits=None),
     )
     add(
         "ingest",
         "ack latency p99 (ms)",
         "lower",
         lambda r: r["ack_ms"]["p99"],
-        lambda s: _get(recs, "ingest", s),
+        lambda s: _get(recs, "ingest", s, rate_limits=None),
+    )
+    add(
+        "ingest, rate limits on",
+        "acknowledged posts/s",
+        "higher",
+        lambda r: r["posts_per_s"],
+        lambda s: _get(recs, "ingest", s, rate_limits="on"),
+    )
+    add(
+        "ingest, rate limits on",
+        "server CPU per post (us)",
+        "lower",
+        lambda r: r["cpu"]["server_us_per_post"],
+        lambda s: _get(recs, "ingest", s, rate_limits="on"),
     )
     add(
         "idle connections",
@@ -183,6 +220,31 @@ def summary_rows(result):
         lambda r: r["kb_per_connection"],
         lambda s: _get(recs, "connections", s),
     )
+    for r in _by(recs, "storm")[:1]:
+        name = "reconnect storm, %s clients on %d processes" % (
+            "{:,}".format(r["params"]["clients"]),
+            r["params"]["procs"],
+        )
+
+        def g(s):
+            return _get(recs, "storm", s)
+
+        add(name, "seconds until all re-joined", "lower", lambda r: r["all_joined_s"], g)
+        add(name, "re-join p50 (ms)", "lower", lambda r: r["join_ms"]["p50"], g)
+        add(
+            name,
+            "online events per client (max)",
+            "lower",
+            lambda r: r["online_events"]["max_per_client"],
+            g,
+        )
+        add(
+            name,
+            "lost + doubled deliveries",
+            "0",
+            lambda r: r["deliveries"]["lost"] + r["deliveries"]["dups"],
+            g,
+        )
     for procs in (1, 2):
 
         def f(s, procs=procs):
@@ -316,6 +378,11 @@ def markdown(result):
         out.append("## Ingest")
         out.append("")
         out.append(_ingest_table(_by(recs, "ingest")))
+    if _by(recs, "storm"):
+        out.append("")
+        out.append("## Reconnect storm")
+        out.append("")
+        out.append(_storm_table(_by(recs, "storm")))
     if _by(recs, "connections"):
         out.append("")
         out.append("## Idle connections")
@@ -493,9 +560,57 @@ def _ceiling_table(rs):
     return _table(header, rows) + "\n\n(x: failed: p99 over the bound, or a delivery missing)"
 
 
+def _storm_table(rs):
+    header = [
+        "server",
+        "clients",
+        "processes",
+        "re-joined",
+        "all re-joined (s)",
+        "re-joins/s",
+        "re-join p50 / p99 (ms)",
+        "online events per client (mean / max)",
+        "posts acked",
+        "lost / doubled / out of order",
+        "server CPU s",
+        "others %",
+        "flags",
+    ]
+    rows = []
+    for r in rs:
+        if r.get("skipped"):
+            rows.append(
+                [r["server"], r["params"]["clients"], r["params"]["procs"]]
+                + ["-"] * 9
+                + [_flags(r)]
+            )
+            continue
+        d = r["deliveries"]
+        rows.append(
+            [
+                r["server"],
+                r["params"]["clients"],
+                r["params"]["procs"],
+                r["rejoined"],
+                _f(r["all_joined_s"]),
+                _f(r["rejoins_per_s"], 0),
+                "%s / %s" % (_f(r["join_ms"]["p50"], 0), _f(r["join_ms"]["p99"], 0)),
+                "%s / %s"
+                % (_f(r["online_events"]["mean_per_client"]), r["online_events"]["max_per_client"]),
+                r["posts"]["acked"],
+                "%d / %d / %d" % (d["lost"], d["dups"], d["order_violations"]),
+                _f(r["server_cpu_s"]),
+                _f(r["machine"]["others_core_pct"], 0),
+                _flags(r),
+            ]
+        )
+    return _table(header, rows)
+
+
 def _ingest_table(rs):
     header = [
         "server",
+        "rate limits",
         "clients",
         "acked posts/s",
         "ack p50 ms",
@@ -515,6 +630,7 @@ def _ingest_table(rs):
         rows.append(
             [
                 r["server"],
+                r["params"].get("rate_limits", "off"),
                 r["params"]["clients"],
                 _f(r["posts_per_s"], 0),
                 _f(r["ack_ms"]["p50"]),

@@ -41,8 +41,9 @@ SCENARIOS = [
     "delivery",
     "deflate",
     "sharding",
+    "storm",
 ]
-QUICK_SCENARIOS = ["fanout", "ceiling", "ingest", "connections", "delivery"]
+QUICK_SCENARIOS = ["fanout", "ceiling", "ingest", "connections", "delivery", "storm"]
 
 # Settings of a run; QUICK=1 picks the second column.
 SETTINGS = {
@@ -74,6 +75,22 @@ SETTINGS = {
     "sharding_walls": (120, 60),
     "sharding_seconds": (15.0, 5.0),
     "profile_rate": (5.0, 5.0),
+    "storm_clients": (10000, 2000),
+    "storm_procs": (2, 2),
+    "storm_rate": (2.0, 2.0),
+    "storm_jitter_ms": (1000, 1000),
+    "storm_deadline_s": (10.0, 10.0),
+    "ingest_limits": (True, False),
+}
+
+# Ingest with the rate limits on: every check the shipped limits make on a post
+# (per socket, per client, per address, in Redis), with thresholds above what
+# the benchmark's one address sends, so that every post is still acknowledged.
+LIMITS_ON = {
+    "WALL_RATE_LIMITS": "on",
+    "WALL_RATE_LIMIT_SOCKET": "1000000/10 seconds",
+    "WALL_RATE_LIMIT_CLIENT": "1000000/10 seconds",
+    "WALL_RATE_LIMIT_IP": "100000000/minute",
 }
 
 # A server under test: (kind, extra environment).
@@ -136,8 +153,9 @@ class Bench:
         self.turn += 1
         return list(names) if self.turn % 2 else list(reversed(names))
 
-    def start(self, contender, procs=1):
+    def start(self, contender, procs=1, extra_env=None):
         kind, env = CONTENDERS[contender]
+        env = dict(env, **(extra_env or {}))
         self.redis.flush()
         return [
             infra.Server(
@@ -433,9 +451,15 @@ class Bench:
     def scenario_ingest(self):
         clients = self.s["ingest_clients"]
         seconds = self.s["ingest_seconds"]
-        for contender in self.order(self.servers):
-            log("ingest %s: %d posting clients for %.0f s" % (contender, clients, seconds))
-            servers = self.start(contender)
+        runs = [(c, "off") for c in self.servers]
+        if self.s["ingest_limits"]:
+            runs += [(c, "on") for c in self.servers if CONTENDERS[c][0] == "wall"]
+        for contender, limits in self.order(runs):
+            log(
+                "ingest %s: %d posting clients for %.0f s, rate limits %s"
+                % (contender, clients, seconds, limits)
+            )
+            servers = self.start(contender, extra_env=LIMITS_ON if limits == "on" else None)
             posters = self.workers(2, "ingest-")
             try:
                 shares = [clients // 2 + clients % 2, clients // 2]
@@ -504,9 +528,10 @@ class Bench:
                     },
                     "flags": flags,
                 }
-                rec = self.record(
-                    "ingest", contender, {"clients": clients, "seconds": seconds}, res
-                )
+                params = {"clients": clients, "seconds": seconds}
+                if limits == "on":
+                    params["rate_limits"] = "on"
+                rec = self.record("ingest", contender, params, res)
             finally:
                 for w in posters:
                     w.stop()
@@ -603,6 +628,99 @@ class Bench:
                 rec = self.record("connections", contender, {"targets": targets}, res)
             finally:
                 for w in gens:
+                    try:
+                        w.call("close", timeout=60)
+                    except Exception:
+                        pass
+                    w.stop()
+                for s in servers:
+                    s.stop()
+            log("   ", report.one_line(rec))
+
+    def scenario_storm(self):
+        """Issue 18's reconnect storm: N clients on two processes drop their
+        sockets at once and re-join (with ``after``) within a second's jitter
+        while posts keep coming; how long until all are joined again, the
+        ``online`` events each got, and every post held once by every client."""
+        n = self.s["storm_clients"]
+        procs = self.s["storm_procs"]
+        rate = self.s["storm_rate"]
+        deadline = self.s["storm_deadline_s"]
+        for contender in self.order(self.servers):
+            log("storm %s: %d clients on %d processes re-join at once" % (contender, n, procs))
+            params = {"clients": n, "procs": procs, "rate": rate}
+            servers = self.start(contender, procs)
+            urls = [s.url for s in servers]
+            poster = self.workers(1, "storm-poster-")[0]
+            gens = self.workers(4, "storm-")
+            wall = "storm-%d" % self.next_step()
+            try:
+                r = poster.call("connect", urls=[urls[0]], n=1, role="poster", timeout=60)
+                if r["failed"]:
+                    raise BenchError("storm poster could not connect: %s" % r["errors"])
+                replies = infra.call_all(
+                    gens,
+                    "connect",
+                    timeout=900,
+                    args=[{"n": k} for k in _shares(n, len(gens))],
+                    urls=urls,
+                    wall=wall,
+                    concurrency=25,
+                    timeout_ms=30000,
+                    max_failures=20,
+                )
+                held = sum(r["ok"] for r in replies)
+                if held < n:
+                    sess = {
+                        "connected": held,
+                        "connect_errors": _merge_counts(r["errors"] for r in replies),
+                    }
+                    rec = self.record("storm", contender, params, _no_connect(sess, n))
+                    log("   ", report.one_line(rec))
+                    continue
+                time.sleep(2.0)
+                infra.call_all(gens, "online")  # counts start at the storm
+                step = self.next_step()
+                # posts from 2 s before the storm until well after its deadline
+                post_s = 2.0 + deadline + 6.0
+                cid = poster.send(
+                    "post",
+                    url=urls[0],
+                    wall=wall,
+                    rate=rate,
+                    duration_s=post_s,
+                    step=step,
+                    pad=MESSAGE_CHARS,
+                )
+                time.sleep(2.0)
+                usage = infra.Usage(
+                    {"server": [s.pid for s in servers], "generator": [w.pid for w in gens]}
+                )
+                storms = infra.call_all(
+                    gens,
+                    "storm",
+                    timeout=300,
+                    urls=urls,
+                    wall=wall,
+                    jitter_ms=self.s["storm_jitter_ms"],
+                    timeout_ms=30000,
+                )
+                use = usage.stop()
+                posted = poster.wait(cid, post_s + 120)
+                drains = infra.call_all(
+                    gens,
+                    "drain",
+                    timeout=90,
+                    step=step,
+                    expected=posted["acked"],
+                    timeout_ms=30000,
+                )
+                online = infra.call_all(gens, "online")
+                res = _storm_result(storms, drains, online, posted, use, deadline, n)
+                res["alive"] = all(s.alive() for s in servers)
+                rec = self.record("storm", contender, params, res)
+            finally:
+                for w in gens + [poster]:
                     try:
                         w.call("close", timeout=60)
                     except Exception:
@@ -960,6 +1078,58 @@ def _cpu(use, units, per="delivery"):
     if "poster" in g:
         out["poster_core_pct"] = g["poster"]["core_pct"]
     return out
+
+
+def _shares(n, parts):
+    return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
+
+
+def _storm_result(storms, drains, online, posted, use, deadline, n):
+    joined = sum(s["ok"] for s in storms)
+    all_joined = max((s["all_joined_s"] or 0) for s in storms) if joined else None
+    lost = sum(d["lost"] for d in drains)
+    dups = sum(d["dups"] for d in drains)
+    order = sum(d["order_violations"] for d in drains)
+    dropped = _merge_counts(d["dropped"] for d in drains)
+    online_max = max(o["online_max"] for o in online)
+    online_sum = sum(o["online_sum"] for o in online)
+    ack_old = sum(s["ack_old"] for s in storms)
+    flags = []
+    if joined < n:
+        flags.append(
+            "%d of %d did not re-join: %s"
+            % (n - joined, n, _merge_counts(s["errors"] for s in storms))
+        )
+    if lost:
+        flags.append("%d deliveries missing" % lost)
+    if dups or order:
+        flags.append("%d duplicates, %d out of order" % (dups, order))
+    if dropped:
+        flags.append("connections dropped: %s" % dropped)
+    if posted["errors"]:
+        flags.append("%d posts refused: %s" % (posted["errors"], posted["error_kinds"]))
+    srv = use["groups"]["server"]
+    return {
+        "rejoined": joined,
+        "all_joined_s": all_joined,
+        "rejoins_per_s": joined / all_joined if all_joined else None,
+        "join_ms": hist.summary(hist.merge(s["join"] for s in storms)),
+        "within_deadline": bool(joined == n and all_joined is not None and all_joined <= deadline),
+        "deadline_s": deadline,
+        "online_events": {"max_per_client": online_max, "mean_per_client": online_sum / n},
+        "ack_repeated_old_posts": ack_old,
+        "posts": {"sent": posted["sent"], "acked": posted["acked"], "errors": posted["errors"]},
+        "deliveries": {
+            "expected": posted["acked"] * n,
+            "lost": lost,
+            "dups": dups,
+            "order_violations": order,
+            "dropped": dropped,
+        },
+        "server_cpu_s": srv["cpu_s"],
+        "machine": {"others_core_pct": use["others_core_pct"], "busy_pct": use["machine_busy_pct"]},
+        "flags": flags,
+    }
 
 
 def _no_connect(sess, wanted):

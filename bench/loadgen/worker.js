@@ -68,7 +68,7 @@ function parseId(id) {
   return [parseInt(id.slice(0, dash), 10), parseInt(id.slice(dash + 1), 10)];
 }
 
-function onPost(sub, post) {
+function onPost(sub, post, fromAck) {
   const now = nowUs();
   const m = post.message;
   const a = m.indexOf(':');
@@ -88,6 +88,7 @@ function onPost(sub, post) {
     st.order += 1;
   }
   sub.last = id;
+  sub.lastId = post.id;
   let mine = sub.steps.get(step);
   if (!mine) {
     mine = { bits: new Uint8Array(Math.max(64, index + 1)), unique: 0 };
@@ -104,7 +105,7 @@ function onPost(sub, post) {
   }
   mine.bits[index] = 1;
   mine.unique += 1;
-  st.hist.add(now - sent);
+  if (!fromAck) st.hist.add(now - sent);
 }
 
 function newSocket(url) {
@@ -151,6 +152,7 @@ function rawConnect(url, opts, sub) {
   return new Promise((resolve) => {
     const wsUrl = url.replace(/^http/, 'ws').replace(/\/$/, '') + '/socket.io/?EIO=4&transport=websocket';
     const ws = new WebSocket(wsUrl, { perMessageDeflate: DEFLATE ? { threshold: 1024 } : false });
+    sub.ws = ws;
     let done = false;
     const finish = (ok, why) => {
       if (done) return;
@@ -166,12 +168,14 @@ function rawConnect(url, opts, sub) {
     ws.on('error', (err) => finish(false, 'connect_error: ' + (err && err.message)));
     ws.on('close', () => {
       if (!done) finish(false, 'closed before join');
-      else if (sub.joined && !sub.closing) drop('closed');
+      else if (sub.ws === ws && sub.joined && !sub.closing) drop('closed');
     });
     ws.on('message', (raw) => {
       const data = raw.toString();
       if (data.startsWith('42/wall,["new post",')) {
         onPost(sub, JSON.parse(data.slice(8))[1]);
+      } else if (data.startsWith('42/wall,["online",')) {
+        sub.online = (sub.online || 0) + 1;
       } else if (data === '2') {
         ws.send('3');
       } else if (data.startsWith('0')) {
@@ -181,11 +185,13 @@ function rawConnect(url, opts, sub) {
           sub.joined = true;
           return finish(true);
         }
-        ws.send('42/wall,1' + JSON.stringify(['join', { wall: opts.wall }]));
+        const join = opts.after ? { wall: opts.wall, after: opts.after } : { wall: opts.wall };
+        ws.send('42/wall,1' + JSON.stringify(['join', join]));
       } else if (data.startsWith('43/wall,1[')) {
         const ack = JSON.parse(data.slice(9))[0];
         if (ack && ack.ok) {
           sub.joined = true;
+          if (opts.onAck) opts.onAck(ack);
           finish(true);
         }
         else finish(false, 'join refused: ' + JSON.stringify(ack).slice(0, 100));
@@ -406,6 +412,88 @@ function drain(cmd) {
   });
 }
 
+// A reconnect storm (issue 18): every raw subscriber drops its WebSocket at
+// once and opens a new one after a random delay in [0, jitter_ms) (a page's
+// reconnect backoff spreads its first retry like this), re-joining its wall
+// with `after` = the newest post id it holds, as the page does. The posts of
+// the re-join's ack count once, like live ones (a post it holds again is a
+// duplicate); ack posts at or before `after` are counted apart (the Node peer
+// has no `after` and answers the newest 50 again). Replies the time from the
+// drop to each re-join's ack and the `online` events each client got.
+async function storm(cmd) {
+  const subs = subscribers.slice();
+  connectErrors = new Map();
+  const joinHist = new Hist();
+  let ok = 0;
+  let failed = 0;
+  let ackOld = 0;
+  let lastJoinUs = 0;
+  for (const sub of subs) {
+    sub.online = 0;
+    sub.closing = true;
+    sub.ws.terminate();
+  }
+  const t0 = nowUs();
+  await Promise.all(subs.map((sub, k) => new Promise((resolve) => {
+    setTimeout(async () => {
+      sub.closing = false;
+      sub.joined = false;
+      const after = sub.lastId || null;
+      const onAck = (ack) => {
+        for (const post of ack.posts || []) {
+          if (after && compareIds(post.id, after) <= 0) ackOld += 1;
+          else onPost(sub, post, true);
+        }
+      };
+      const url = cmd.urls[k % cmd.urls.length];
+      if (await rawConnect(url, { wall: cmd.wall, after, onAck, timeout_ms: cmd.timeout_ms }, sub)) {
+        ok += 1;
+        const now = nowUs();
+        joinHist.add(now - t0);
+        if (now > lastJoinUs) lastJoinUs = now;
+      } else {
+        failed += 1;
+      }
+      resolve();
+    }, Math.random() * (cmd.jitter_ms || 0));
+  })));
+  let onlineMax = 0;
+  let onlineSum = 0;
+  for (const sub of subs) {
+    onlineSum += sub.online;
+    if (sub.online > onlineMax) onlineMax = sub.online;
+  }
+  return {
+    clients: subs.length,
+    ok,
+    failed,
+    errors: Object.fromEntries(connectErrors),
+    all_joined_s: lastJoinUs ? (lastJoinUs - t0) / 1e6 : null,
+    join: joinHist,
+    ack_old: ackOld,
+    online_sum: onlineSum,
+    online_max: onlineMax,
+    seconds: (nowUs() - t0) / 1e6,
+  };
+}
+
+function compareIds(a, b) {
+  const x = parseId(a);
+  const y = parseId(b);
+  return x[0] - y[0] || x[1] - y[1];
+}
+
+// The `online` events each subscriber got since the last storm.
+function onlineCounts() {
+  let sum = 0;
+  let max = 0;
+  for (const sub of subscribers) {
+    sum += sub.online || 0;
+    if ((sub.online || 0) > max) max = sub.online || 0;
+  }
+  return { online_sum: sum, online_max: max, clients: subscribers.length };
+}
+
 async function close() {
   for (const sub of subscribers) sub.socket.disconnect();
   subscribers.length = 0;
@@ -421,6 +509,8 @@ const commands = {
   ingest,
   drain,
   close,
+  storm,
+  online: onlineCounts,
   stats: (cmd) => stats(cmd.step, cmd.expected),
   ping: async () => ({ pong: true, pid: process.pid, deflate: DEFLATE }),
   exit: async () => {
