@@ -24,13 +24,17 @@ WebSocket code sees it.
 import json
 import logging
 from collections import Counter
+from http import HTTPStatus
 from urllib.parse import parse_qs
 
 from .. import validation
-from ..errors import Invalid
+from ..errors import Invalid, RateLimited, Unavailable, json_body
 from .sessions import close_session
 
 log = logging.getLogger(__name__)
+
+#: seconds a refused client is asked to wait (``Retry-After`` and ``retry_after``)
+RETRY_AFTER = 5
 
 
 class ConnectionGate:
@@ -131,13 +135,11 @@ class ConnectionGate:
                 reason = self._refusal()
                 if reason:
                     self.refused += 1
-                    return _refuse(start_response, "503 Service Unavailable", "unavailable", reason)
+                    return _refuse(start_response, Unavailable(reason, RETRY_AFTER))
                 too_many = self._too_many(environ)
                 if too_many:
                     self.refused += 1
-                    return _refuse(
-                        start_response, "429 Too Many Requests", "rate_limited", too_many
-                    )
+                    return _refuse(start_response, RateLimited(too_many, RETRY_AFTER))
         return self.wsgi_app(environ, start_response)
 
     def _too_many(self, environ):
@@ -163,14 +165,16 @@ def _forget(counter, key):
         del counter[key]
 
 
-def _refuse(start_response, status, code, message):
-    body = json.dumps({"error": code, "message": message, "retry_after": 5}).encode()
+def _refuse(start_response, error):
+    # the JSON API's shape (wall.errors), answered before Flask sees the request
+    content, status = json_body(error)
+    body = json.dumps(content).encode()
     start_response(
-        status,
+        "%d %s" % (status, HTTPStatus(status).phrase),
         [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
-            ("Retry-After", "5"),
+            ("Retry-After", str(error.retry_after)),
             ("Cache-Control", "no-store"),
         ],
     )
