@@ -94,6 +94,22 @@ class ConnectionGate:
                 _forget(self._clients, client)
         return handle(eio_sid, reason)
 
+    def fit_open_files(self, sessions, open_files):
+        """Admit at most ``sessions``: what the open-file limit ``open_files``
+        leaves room for (``wall.serve``). Past that limit a handshake fails
+        inside the web server (a 500 under gevent); the gate's clear 503 must
+        come first. Never raises the limit; returns the one in force."""
+        if sessions < self.max_connections:
+            log.warning(
+                "admitting at most %d sessions (WALL_MAX_CONNECTIONS is %d): "
+                "the open-file limit %d allows no more",
+                sessions,
+                self.max_connections,
+                open_files,
+            )
+            self.max_connections = sessions
+        return self.max_connections
+
     def _client_of(self, environ):
         return self.clients.from_environ(environ) if self.clients is not None else None
 

@@ -146,3 +146,18 @@ def test_refusals_are_the_json_api_s_error_bodies_byte_for_byte():
         b'{"error": "rate_limited", "message": "Too many connections from your address; '
         b'try again shortly.", "retry_after": 5}'
     )
+
+
+@pytest.mark.timeout(10)
+def test_the_gate_admits_no_more_than_the_open_file_limit_leaves_room_for(caplog):
+    gate, _, eio = make_gate(max_connections=3)
+    with caplog.at_level("WARNING", logger="wall.realtime.gate"):
+        assert gate.fit_open_files(5, open_files=1000) == 3  # room enough: unchanged
+        assert not caplog.records
+        assert gate.fit_open_files(2, open_files=258) == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "admitting at most 2 sessions (WALL_MAX_CONNECTIONS is 3): "
+        "the open-file limit 258 allows no more"
+    ]
+    eio.sockets.update({"a": Session(), "b": Session()})
+    assert call(gate)[0].startswith("503")
