@@ -31,18 +31,7 @@ def serve(app):
     files = raise_open_file_limit(
         max(max_size, config.max_connections * per_session) + FILE_RESERVE
     )
-    fit = sessions_within(files, per_session)
-    if fit < config.max_connections:
-        # Past the open-file limit a handshake fails inside the web server
-        # (a 500 under gevent); the gate's clear 503 must come first.
-        log.warning(
-            "admitting at most %d sessions (WALL_MAX_CONNECTIONS is %d): "
-            "the open-file limit %d allows no more",
-            fit,
-            config.max_connections,
-            files,
-        )
-        realtime.get_realtime(app).gate.max_connections = fit
+    realtime.get_realtime(app).gate.fit_open_files(sessions_within(files, per_session), files)
 
     def drain_then_stop():
         realtime.get_realtime(app).drain()

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT = "wall-heartbeat"
 
+
+class _Stopped(BaseException):
+    """Ends the listener: the library's loop around it catches every Exception."""
+
+
 LIVENESS = Patch(
     "socketio.message_queue_liveness",
     "the message queue's subscription is checked by heartbeats and made again when silent",
@@ -96,13 +101,29 @@ class WatchedRedisManager(RedisManager):
         self.on_restart = on_restart
         self._connect = connect
         self.started = False
+        self.stopped = False
         self._last_kick = 0.0
+        self._watchdog_task = None
 
     def initialize(self):
         super().initialize()
         self.started = True
         self.last_heard = time.monotonic()
-        self.server.start_background_task(self._watchdog)
+        self._watchdog_task = self.server.start_background_task(self._watchdog)
+
+    def stop(self):
+        """End the listener and the heartbeats; return once both have.
+
+        A server never needs this (it exits); the tests make managers in one process.
+        """
+        self.stopped = True
+        try:
+            self.pubsub.connection.disconnect()  # wakes the listener from its read
+        except Exception:
+            pass
+        for task in (getattr(self, "thread", None), self._watchdog_task):
+            if task is not None:
+                task.join()
 
     def _redis_connect(self):
         # As the library's, for every form of REDIS_URL (a cluster's pub/sub
@@ -123,6 +144,8 @@ class WatchedRedisManager(RedisManager):
         while True:
             try:
                 super()._thread()
+            except _Stopped:
+                return
             except Exception:
                 log.exception("message queue: listener failed")
             log.warning("message queue: listener ended; restarting it")
@@ -143,7 +166,7 @@ class WatchedRedisManager(RedisManager):
         # As the library's, but retrying every second instead of backing
         # off to a minute: missed emits are not replayed, so be quick.
         subscribed = False
-        while True:
+        while not self.stopped:
             try:
                 if not subscribed:
                     self._redis_connect()
@@ -152,13 +175,18 @@ class WatchedRedisManager(RedisManager):
                     self.last_heard = time.monotonic()
                 yield from self.pubsub.listen()
             except Exception as exc:
+                if self.stopped:
+                    break
                 log.warning("message queue: subscription lost (%s); resubscribing", exc)
                 subscribed = False
                 time.sleep(1)
+        raise _Stopped
 
     def _watchdog(self):
-        while True:
+        while not self.stopped:
             self.server.sleep(self.heartbeat)
+            if self.stopped:
+                return
             try:
                 self._check_heartbeat()
             except Exception:

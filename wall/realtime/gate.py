@@ -24,13 +24,17 @@ WebSocket code sees it.
 import json
 import logging
 from collections import Counter
+from http import HTTPStatus
 from urllib.parse import parse_qs
 
 from .. import validation
-from ..errors import Invalid
+from ..errors import Invalid, RateLimited, Unavailable, json_body
 from .sessions import close_session
 
 log = logging.getLogger(__name__)
+
+#: seconds a refused client is asked to wait (``Retry-After`` and ``retry_after``)
+RETRY_AFTER = 5
 
 
 class ConnectionGate:
@@ -90,6 +94,22 @@ class ConnectionGate:
                 _forget(self._clients, client)
         return handle(eio_sid, reason)
 
+    def fit_open_files(self, sessions, open_files):
+        """Admit at most ``sessions``: what the open-file limit ``open_files``
+        leaves room for (``wall.serve``). Past that limit a handshake fails
+        inside the web server (a 500 under gevent); the gate's clear 503 must
+        come first. Never raises the limit; returns the one in force."""
+        if sessions < self.max_connections:
+            log.warning(
+                "admitting at most %d sessions (WALL_MAX_CONNECTIONS is %d): "
+                "the open-file limit %d allows no more",
+                sessions,
+                self.max_connections,
+                open_files,
+            )
+            self.max_connections = sessions
+        return self.max_connections
+
     def _client_of(self, environ):
         return self.clients.from_environ(environ) if self.clients is not None else None
 
@@ -131,13 +151,11 @@ class ConnectionGate:
                 reason = self._refusal()
                 if reason:
                     self.refused += 1
-                    return _refuse(start_response, "503 Service Unavailable", "unavailable", reason)
+                    return _refuse(start_response, Unavailable(reason, RETRY_AFTER))
                 too_many = self._too_many(environ)
                 if too_many:
                     self.refused += 1
-                    return _refuse(
-                        start_response, "429 Too Many Requests", "rate_limited", too_many
-                    )
+                    return _refuse(start_response, RateLimited(too_many, RETRY_AFTER))
         return self.wsgi_app(environ, start_response)
 
     def _too_many(self, environ):
@@ -163,14 +181,16 @@ def _forget(counter, key):
         del counter[key]
 
 
-def _refuse(start_response, status, code, message):
-    body = json.dumps({"error": code, "message": message, "retry_after": 5}).encode()
+def _refuse(start_response, error):
+    # the JSON API's shape (wall.errors), answered before Flask sees the request
+    content, status = json_body(error)
+    body = json.dumps(content).encode()
     start_response(
-        status,
+        "%d %s" % (status, HTTPStatus(status).phrase),
         [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
-            ("Retry-After", "5"),
+            ("Retry-After", str(error.retry_after)),
             ("Cache-Control", "no-store"),
         ],
     )

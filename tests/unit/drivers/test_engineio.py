@@ -63,3 +63,68 @@ def test_a_request_to_a_closed_session_is_refused_as_an_unknown_one():
         driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling&sid=open"}) is None
     )
     assert driver.closed_session(server, {"QUERY_STRING": "EIO=4&transport=polling"}) is None
+
+
+# -- polling refusals ----------------------------------------------------------
+
+
+def polling_request(server, method, query, body=b""):
+    """One WSGI request to a real engine.io server: (status, body)."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/engine.io/",
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    status = []
+    reply = b"".join(server.handle_request(environ, lambda s, headers: status.append(s)))
+    return status[0], reply
+
+
+@pytest.fixture
+def polling_server():
+    import engineio
+
+    server = engineio.Server(async_mode="threading", max_http_buffer_size=10_000)
+    yield server
+    server.shutdown()
+
+
+def open_polling_session(server):
+    import json
+
+    status, reply = polling_request(server, "GET", "EIO=4&transport=polling")
+    assert status == "200 OK" and reply.startswith(b"0"), (status, reply)
+    return json.loads(reply[1:])["sid"]
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "body",
+    [b"9", b"4ok\x1e7", b"4" * 10_001, b"\xff\xfe", b"x", b"4" + b"[" * 5000],
+    ids=["unknown type", "bad after good", "too long", "not UTF-8", "not packets", "too deep"],
+)
+def test_a_refused_polling_post_is_answered_400_at_once_and_its_session_closed(
+    polling_server, body
+):
+    import threading
+
+    driver.install()
+    assert driver.POLLING_REFUSALS.active
+    sid = open_polling_session(polling_server)
+    answered = []
+    post = threading.Thread(
+        target=lambda: answered.append(
+            polling_request(polling_server, "POST", "EIO=4&transport=polling&sid=" + sid, body)
+        ),
+        daemon=True,
+    )
+    post.start()
+    post.join(5)  # the library's own waited for a GET that never comes
+    assert answered, "the POST was never answered"
+    assert answered[0][0] == "400 BAD REQUEST", answered
+    assert sid not in polling_server.sockets

@@ -215,3 +215,35 @@ def test_a_fragmented_message_is_capped_as_a_whole():
     uncapped = websocket.RFC6455WebSocket.Message(1, max_frame_length=10)
     for _ in range(5):
         uncapped.push(b"12345")  # the library's own class is untouched
+
+
+# -- no tracebacks -----------------------------------------------------------------------
+
+
+def failing_app(environ, start_response):
+    raise RuntimeError("secret detail of the server")
+
+
+@pytest.mark.timeout(20)
+def test_a_handler_s_exception_reaches_the_client_as_a_500_without_its_traceback():
+    eventlet = pytest.importorskip("eventlet")
+    eventlet_wsgi = pytest.importorskip("eventlet.wsgi")
+
+    # the patch applied to a stand-in for the module: the library stays as it is
+    wsgi = SimpleNamespace(server=eventlet_wsgi.server)
+    driver.serve_without_tracebacks(wsgi)
+    listener = eventlet.listen(("127.0.0.1", 0))
+    serving = eventlet.spawn(wsgi.server, listener, failing_app, log_output=False)
+    try:
+        client = eventlet.connect(listener.getsockname())
+        client.sendall(b"GET / HTTP/1.1\r\nHost: wall\r\nConnection: close\r\n\r\n")
+        reply = b""
+        with eventlet.Timeout(10):
+            while chunk := client.recv(65536):
+                reply += chunk
+        client.close()
+    finally:
+        serving.kill()
+        listener.close()
+    assert reply.startswith(b"HTTP/1.1 500"), reply
+    assert b"Traceback" not in reply and b"secret detail" not in reply, reply

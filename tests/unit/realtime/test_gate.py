@@ -120,3 +120,44 @@ def test_limits_go_by_client_first_with_a_higher_ceiling_per_address():
     assert b"address" in call(gate, HTTP_X_CLIENT="carl")[2]
     gate.disconnected("a1", "gone", lambda *a: None)
     assert call(gate, HTTP_X_CLIENT="ann")[0] == "200 OK"  # one of ann's two, and room
+
+
+@pytest.mark.timeout(10)
+def test_refusals_are_the_json_api_s_error_bodies_byte_for_byte():
+    # what socket.io-client and the integration tests have always read
+    gate, _, _ = make_gate({"a": Session()}, max_connections=1)
+    status, headers, body = call(gate)
+    assert status == "503 Service Unavailable"
+    assert body == (
+        b'{"error": "unavailable", "message": "This server is full; try again shortly.", '
+        b'"retry_after": 5}'
+    )
+    assert headers == {
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        "Retry-After": "5",
+        "Cache-Control": "no-store",
+    }
+    gate, _, _ = make_gate(max_connections=10, per_address=1)
+    gate.connected("s1", {"REMOTE_ADDR": "10.0.0.1"}, lambda *a: None)
+    status, headers, body = call(gate)
+    assert status == "429 Too Many Requests" and headers["Retry-After"] == "5"
+    assert body == (
+        b'{"error": "rate_limited", "message": "Too many connections from your address; '
+        b'try again shortly.", "retry_after": 5}'
+    )
+
+
+@pytest.mark.timeout(10)
+def test_the_gate_admits_no_more_than_the_open_file_limit_leaves_room_for(caplog):
+    gate, _, eio = make_gate(max_connections=3)
+    with caplog.at_level("WARNING", logger="wall.realtime.gate"):
+        assert gate.fit_open_files(5, open_files=1000) == 3  # room enough: unchanged
+        assert not caplog.records
+        assert gate.fit_open_files(2, open_files=258) == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "admitting at most 2 sessions (WALL_MAX_CONNECTIONS is 3): "
+        "the open-file limit 258 allows no more"
+    ]
+    eio.sockets.update({"a": Session(), "b": Session()})
+    assert call(gate)[0].startswith("503")
