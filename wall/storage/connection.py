@@ -10,11 +10,15 @@ and TLS (the ``rediss`` schemes):
   ``service`` as the sentinels name it, followed through failovers;
 - ``redis+cluster://[user:pass@]host1:7000,host2:7001`` (``rediss+cluster://``):
   a Redis Cluster; every key of one wall shares a hash slot (wall/storage/keys.py).
+
+A TLS URL verifies the server against the system's CAs, or against the CA
+file its query names: ``?ssl_ca_certs=/path/ca.pem`` (redis-py reads it on
+``rediss://``; parsed here for the Sentinel and Cluster forms).
 """
 
 import logging
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 import redis.cluster
@@ -51,6 +55,8 @@ class Topology:
     nodes: list = field(default_factory=list)
     db: int = 0
     service: str = None
+    #: the CA file a TLS server is verified against (None: the system's)
+    ca_certs: str = None
 
     @property
     def cluster(self):
@@ -82,6 +88,12 @@ def parse(url):
             raise TopologyError("REDIS_URL names a node as host:port, not %r" % hostport)
         nodes.append((host.strip("[]"), int(port)))
     kind = "sentinel" if scheme.endswith("sentinel") else "cluster"
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"ssl_ca_certs"}
+    if unknown:
+        raise TopologyError(
+            "REDIS_URL: %s takes ssl_ca_certs= only, not %s" % (scheme, ", ".join(sorted(unknown)))
+        )
     topology = Topology(
         kind,
         url,
@@ -89,6 +101,7 @@ def parse(url):
         username=username,
         password=password,
         nodes=nodes,
+        ca_certs=query.get("ssl_ca_certs", [None])[-1],
     )
     path = [p for p in parts.path.split("/") if p]
     if kind == "sentinel":
@@ -126,6 +139,8 @@ def _options(topology, socket_timeout, retry_writes, decode=True):
             options["password"] = topology.password
         if topology.tls:
             options["ssl"] = True
+            if topology.ca_certs:
+                options["ssl_ca_certs"] = topology.ca_certs
     return options
 
 
@@ -153,7 +168,7 @@ def client(topology, socket_timeout=5.0, retry_writes=False, pool_size=POOL_SIZE
         sentinel_options = {
             k: v
             for k, v in options.items()
-            if k in ("username", "password", "ssl", "socket_connect_timeout")
+            if k in ("username", "password", "ssl", "ssl_ca_certs", "socket_connect_timeout")
         }
         sentinel_options["socket_timeout"] = 2.0
         sentinels = redis.sentinel.Sentinel(
@@ -209,6 +224,9 @@ def limits_storage(topology, pool_size=POOL_SIZE):
             socket_timeout=5,
         )
         return RedisStorage(topology.url, connection_pool=pool, key_prefix=keys.RATE_LIMITS_PREFIX)
+    tls = {"ssl": topology.tls}
+    if topology.tls and topology.ca_certs:
+        tls["ssl_ca_certs"] = topology.ca_certs
     auth = ""
     if topology.password:
         auth = "%s:%s@" % (topology.username or "", topology.password)
@@ -219,15 +237,15 @@ def limits_storage(topology, pool_size=POOL_SIZE):
             uri,
             key_prefix=keys.RATE_LIMITS_PREFIX,
             db=topology.db,
-            ssl=topology.tls,
             socket_timeout=5,
             socket_connect_timeout=2,
+            **tls,
         )
     uri = "redis+cluster://%s%s" % (auth, hosts)
     return RedisClusterStorage(
         uri,
         key_prefix=keys.RATE_LIMITS_PREFIX,
-        ssl=topology.tls,
         socket_timeout=5,
         socket_connect_timeout=2,
+        **tls,
     )

@@ -54,28 +54,50 @@ class Durability:
             return self._on(self.client, script, calls)
         # one connection per master: group the calls by the node of their first key
         groups = {}
-        for i, (script_keys, _) in enumerate(calls):
-            node = self.client.get_node_from_key(script_keys[0])
-            groups.setdefault(node.name, (node, []))[1].append(i)
         out = [None] * len(calls)
+        lost = False
+        for i, (script_keys, _) in enumerate(calls):
+            try:
+                node = self.client.get_node_from_key(script_keys[0])
+            except redis.exceptions.RedisClusterException as exc:
+                # no master for this slot right now (mid-failover): unavailable
+                out[i] = redis.exceptions.ClusterDownError(str(exc))
+                lost = True
+                continue
+            groups.setdefault(node.name, (node, []))[1].append(i)
         for node, indexes in groups.values():
-            replies = self._on(
-                self.client.get_redis_connection(node), script, [calls[i] for i in indexes]
-            )
+            try:
+                replies = self._on(
+                    self.client.get_redis_connection(node), script, [calls[i] for i in indexes]
+                )
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                # This master is down (or failing over): its posts are
+                # unavailable, the other masters' walls go on.
+                replies = [exc] * len(indexes)
+                lost = True
             for i, reply in zip(indexes, replies):
                 out[i] = reply
         moved = [i for i, r in enumerate(out) if _moved(r)]
+        if lost or moved:
+            # learn the promoted replica, or the slot's new owner, before the next batch
+            try:
+                self.client.nodes_manager.initialize()
+            except (redis.RedisError, redis.exceptions.RedisClusterException):
+                pass  # not settled yet: the next batch tries again
         if moved:
             # A slot moved (a reshard, a failover): nothing ran for those
             # calls. Without WAIT the cluster client runs them, following
             # MOVED and ASK; with it they are unavailable, and retried.
-            self.client.nodes_manager.initialize()
             if not self.replicas:
                 for i in moved:
                     try:
                         out[i] = script(keys=calls[i][0], args=calls[i][1])
-                    except redis.RedisError as exc:
-                        out[i] = exc
+                    except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+                        out[i] = (
+                            exc
+                            if isinstance(exc, redis.RedisError)
+                            else redis.exceptions.ClusterDownError(str(exc))
+                        )
         return out
 
     def _on(self, client, script, calls):
