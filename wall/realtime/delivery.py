@@ -162,6 +162,11 @@ class Delivery:
         self.sockets.leave(sid, wall)
         return True
 
+    def organizer_on(self, sid, wall):
+        """True if ``sid`` is on ``wall`` having joined it with the organiser key."""
+        with self.rooms.lock:
+            return sid in self.rooms.organizers.get(wall, ())
+
     def disconnect(self, sid):
         """Forget a socket that went away (its rooms are gone with it)."""
         with self.rooms.lock:

@@ -224,6 +224,29 @@ def test_a_private_wall_needs_its_passcode_to_read_and_post(app, client):
     assert ack(organiser, "join", {"wall": "ev", "key": key})["ok"]
 
 
+def test_an_organiser_socket_posts_and_likes_on_a_private_wall_without_the_passcode(app, client):
+    key = create(client)
+    pid = post(client).json["post"]["id"]
+    client.patch(
+        "/api/walls/ev/settings",
+        headers=bearer(key),
+        json={"visibility": "private", "passcode": "open sesame"},
+    )
+    organiser = socketio.test_client(app, namespace=NS)  # no grant cookie
+    assert ack(organiser, "join", {"wall": "ev", "key": key})["ok"]
+    posted = ack(organiser, "add to wall", {"wall": "ev", "username": "host", "message": "hi"})
+    assert posted["ok"], posted
+    liked = like(organiser, pid)
+    assert liked["ok"] and liked["likes"] == 1, liked
+    assert like(organiser, pid, event="unlike")["likes"] == 0
+    # the key counts on the wall it was given for, and while the socket is on it
+    assert ack(organiser, "leave", {"wall": "ev"})["ok"]
+    assert like(organiser, pid)["error"] == "forbidden"
+    stranger = socketio.test_client(app, namespace=NS)
+    assert ack(stranger, "join", {"wall": "ev"})["error"] == "forbidden"
+    assert like(stranger, pid)["error"] == "forbidden"
+
+
 def test_a_new_passcode_sends_watchers_without_it_away(app, client):
     key = create(client)
     client.patch(
