@@ -323,7 +323,10 @@ class Delivery:
         """Walls this reader cannot continue gap-free -> the id to restart from.
 
         Either retention cut past the position (the posts in between are gone)
-        or a read came back full (more than RESYNC_BEHIND posts behind).
+        or a read came back full (more than RESYNC_BEHIND posts behind). Like
+        entries do not count towards a full read: they are small and cheap to
+        deliver, and likes must never send pages to re-join (docs/protocol.md);
+        a read filled by them is delivered, and the next round goes on after it.
         """
         if not batches:
             return {}
@@ -337,7 +340,7 @@ class Delivery:
             if position is None:
                 continue
             cut = mark is not None and id_key(position) < id_key(mark)
-            if cut or len(entries) >= protocol.RESYNC_BEHIND:
+            if cut or _not_likes(entries) >= protocol.RESYNC_BEHIND:
                 behind[wall] = self.posts.newest_id(wall)
         return behind
 
@@ -461,6 +464,10 @@ class Delivery:
                 log.exception("delivery: %s of %s could not be sent", entry_id, wall)
                 self.broadcast.send(to, protocol.RESYNC, {"wall": wall})
             self.metrics.deliveries.inc(len(to))
+
+
+def _not_likes(entries):
+    return sum(1 for entry in entries if not isinstance(entry, LikesChange))
 
 
 class SocketRooms:
