@@ -175,15 +175,32 @@ def test_the_qr_code_is_the_wall_s_address_as_the_browser_sees_it(redis_url):
 
 
 def test_unlisted_and_private_walls_are_left_out_of_the_list(client):
-    for name in ("listed", "hidden-a", "secret"):
-        create(client, name)
+    # GET /api/walls is also the switcher's list (static/js/switcher.js)
+    keys_of = {}
+    for name in ("listed", "unl", "secret"):
+        keys_of[name] = create(client, name)
         post(client, name)
-    key_u = create(client, "unl")
-    post(client, "unl")
-    client.patch("/api/walls/unl/settings", headers=bearer(key_u), json={"visibility": "unlisted"})
     names = [w["name"] for w in client.get("/api/walls").json["walls"]]
-    assert "unl" not in names and "listed" in names
+    assert {"listed", "unl", "secret"} <= set(names)
+    client.patch(
+        "/api/walls/unl/settings", headers=bearer(keys_of["unl"]), json={"visibility": "unlisted"}
+    )
+    client.patch(
+        "/api/walls/secret/settings",
+        headers=bearer(keys_of["secret"]),
+        json={"visibility": "private", "passcode": "open sesame"},
+    )
+    names = [w["name"] for w in client.get("/api/walls").json["walls"]]
+    assert "unl" not in names and "secret" not in names and "listed" in names
     assert client.get("/api/walls/unl/posts").status_code == 200  # open to anyone with the link
+    assert client.get("/api/walls/secret/posts").status_code == 403
+    # listed again once public
+    client.patch(
+        "/api/walls/secret/settings",
+        headers=bearer(keys_of["secret"]),
+        json={"visibility": "public"},
+    )
+    assert "secret" in [w["name"] for w in client.get("/api/walls").json["walls"]]
 
 
 def test_a_private_wall_needs_its_passcode_to_read_and_post(app, client):
