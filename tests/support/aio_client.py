@@ -39,8 +39,11 @@ class AioWallClient:
         reconnect=False,
         keep=True,
         watch_pings=False,
+        cookies=None,
     ):
         self.base_url = base_url.rstrip("/")
+        #: name -> value, sent with every request (the browser's cookies)
+        self.cookies = cookies or {}
         self.transport = transport
         self.local_addr = local_addr
         self.reconnect = reconnect
@@ -94,7 +97,11 @@ class AioWallClient:
         connector = aiohttp.TCPConnector(
             limit=0, local_addr=(self.local_addr, 0) if self.local_addr else None
         )
-        self._session = aiohttp.ClientSession(connector=connector)
+        # a plain header, sent as is on every request (WebSocket and polling alike)
+        cookie = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        self._session = aiohttp.ClientSession(
+            connector=connector, headers={"Cookie": cookie} if cookie else None
+        )
         try:
             await asyncio.wait_for(self._open(), timeout)
         except BaseException:

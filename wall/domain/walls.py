@@ -408,15 +408,16 @@ class WallService:
             )
         return Actor("author")
 
-    def like(self, wall, post_id, who, like=True, cookies=None):
+    def like(self, wall, post_id, who, like=True, cookies=None, actor=None):
         """``who`` likes (or stops liking) a visible post; return ``(likes, liked)``.
 
-        :raise Forbidden: a private wall and ``cookies`` carry no grant (as
-            the settings are when the like is counted, not as last cached).
+        :raise Forbidden: a private wall, ``cookies`` carry no grant (as the
+            settings are when the like is counted, not as last cached) and
+            there is no ``actor`` (an organiser, who needs none).
         """
         for _ in range(3):
             settings = self.cached(wall)
-            if not self.may_read(settings, cookies or {}):
+            if not self.may_read(settings, cookies or {}, actor):
                 raise Forbidden("This wall is private: unlock it with its passcode.")
             result = self.posts.like(wall, post_id, who, like, settings.version)
             if result != "stale":

@@ -162,6 +162,11 @@ class Delivery:
         self.sockets.leave(sid, wall)
         return True
 
+    def organizer_on(self, sid, wall):
+        """True if ``sid`` is on ``wall`` having joined it with the organiser key."""
+        with self.rooms.lock:
+            return sid in self.rooms.organizers.get(wall, ())
+
     def disconnect(self, sid):
         """Forget a socket that went away (its rooms are gone with it)."""
         with self.rooms.lock:
@@ -318,7 +323,10 @@ class Delivery:
         """Walls this reader cannot continue gap-free -> the id to restart from.
 
         Either retention cut past the position (the posts in between are gone)
-        or a read came back full (more than RESYNC_BEHIND posts behind).
+        or a read came back full (more than RESYNC_BEHIND posts behind). Like
+        entries do not count towards a full read: they are small and cheap to
+        deliver, and likes must never send pages to re-join (docs/protocol.md);
+        a read filled by them is delivered, and the next round goes on after it.
         """
         if not batches:
             return {}
@@ -332,7 +340,7 @@ class Delivery:
             if position is None:
                 continue
             cut = mark is not None and id_key(position) < id_key(mark)
-            if cut or len(entries) >= protocol.RESYNC_BEHIND:
+            if cut or _not_likes(entries) >= protocol.RESYNC_BEHIND:
                 behind[wall] = self.posts.newest_id(wall)
         return behind
 
@@ -456,6 +464,10 @@ class Delivery:
                 log.exception("delivery: %s of %s could not be sent", entry_id, wall)
                 self.broadcast.send(to, protocol.RESYNC, {"wall": wall})
             self.metrics.deliveries.inc(len(to))
+
+
+def _not_likes(entries):
+    return sum(1 for entry in entries if not isinstance(entry, LikesChange))
 
 
 class SocketRooms:

@@ -17,7 +17,7 @@ import socketio
 
 from .. import errors, protocol, validation
 from ..domain import clients as clients_module
-from ..domain.walls import WallSettings
+from ..domain.walls import Actor, WallSettings
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,7 @@ class WallNamespace(socketio.Namespace):
             who,
             sid=sid,
             cookies=self._cookies(sid),
+            actor=self._organizer(sid, wall),
         )
         return {"ok": True, "post": post, "author_key": author_key}
 
@@ -160,8 +161,18 @@ class WallNamespace(socketio.Namespace):
         wall = validation.wall_name(data.get("wall"))
         post_id = validation.post_id(data.get("id"))
         who, _ = self._identity(sid)
-        likes, liked = self.walls.like(wall, post_id, who, like, self._cookies(sid))
+        likes, liked = self.walls.like(
+            wall, post_id, who, like, self._cookies(sid), self._organizer(sid, wall)
+        )
         return {"ok": True, "id": post_id, "likes": likes, "liked": liked}
+
+    def _organizer(self, sid, wall):
+        # A socket that joined with the key is an organiser there, who needs
+        # no passcode on a private wall (as over REST); its key was checked
+        # at that join.
+        if self.delivery.organizer_on(sid, wall):
+            return Actor("organizer")
+        return None
 
     def connect(self, sid, environ):
         """A session opened: who it is (its ``wall_client`` cookie, else its session)."""

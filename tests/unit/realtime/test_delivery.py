@@ -7,6 +7,8 @@ deterministically, in milliseconds. The Socket.IO side is a recorder: what
 is checked is who would have been sent what, and in which order.
 """
 
+import time
+
 import pytest
 
 from wall import protocol, storage
@@ -254,6 +256,24 @@ def test_a_reader_far_behind_sends_resync_and_goes_on_from_the_newest(parts):
     new = add(posts, 1, "new")
     poll(delivery)
     assert sent.to("e-a") == new
+
+
+def test_like_entries_never_make_a_read_full_enough_to_resync(parts):
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "a")
+    shown = add(posts, protocol.RESYNC_BEHIND - 10)
+    version = posts.redis.hget(keys.meta(W), "v") or ""
+    for n in range(20):  # 20 like entries: the first read holds 10 of them, and is full
+        assert posts.like(W, shown[n], "c:fan%d" % n, True, version) == (1, True)
+        time.sleep(0.003)  # past the gap of the flush before
+        assert posts.flush_likes(W, 1) == 1
+    poll(delivery)
+    poll(delivery)
+    assert sent.to("e-a", protocol.RESYNC) == []
+    assert sent.to("e-a") == shown
+    updated = sent.to("e-a", protocol.POST_UPDATED)
+    assert [u["post"]["id"] for u in updated] == shown[:20]
+    assert all(u["post"]["likes"] == 1 for u in updated)
 
 
 def test_a_send_that_closes_a_session_does_not_deadlock_the_reader(parts):

@@ -175,15 +175,32 @@ def test_the_qr_code_is_the_wall_s_address_as_the_browser_sees_it(redis_url):
 
 
 def test_unlisted_and_private_walls_are_left_out_of_the_list(client):
-    for name in ("listed", "hidden-a", "secret"):
-        create(client, name)
+    # GET /api/walls is also the switcher's list (static/js/switcher.js)
+    keys_of = {}
+    for name in ("listed", "unl", "secret"):
+        keys_of[name] = create(client, name)
         post(client, name)
-    key_u = create(client, "unl")
-    post(client, "unl")
-    client.patch("/api/walls/unl/settings", headers=bearer(key_u), json={"visibility": "unlisted"})
     names = [w["name"] for w in client.get("/api/walls").json["walls"]]
-    assert "unl" not in names and "listed" in names
+    assert {"listed", "unl", "secret"} <= set(names)
+    client.patch(
+        "/api/walls/unl/settings", headers=bearer(keys_of["unl"]), json={"visibility": "unlisted"}
+    )
+    client.patch(
+        "/api/walls/secret/settings",
+        headers=bearer(keys_of["secret"]),
+        json={"visibility": "private", "passcode": "open sesame"},
+    )
+    names = [w["name"] for w in client.get("/api/walls").json["walls"]]
+    assert "unl" not in names and "secret" not in names and "listed" in names
     assert client.get("/api/walls/unl/posts").status_code == 200  # open to anyone with the link
+    assert client.get("/api/walls/secret/posts").status_code == 403
+    # listed again once public
+    client.patch(
+        "/api/walls/secret/settings",
+        headers=bearer(keys_of["secret"]),
+        json={"visibility": "public"},
+    )
+    assert "secret" in [w["name"] for w in client.get("/api/walls").json["walls"]]
 
 
 def test_a_private_wall_needs_its_passcode_to_read_and_post(app, client):
@@ -222,6 +239,29 @@ def test_a_private_wall_needs_its_passcode_to_read_and_post(app, client):
     assert client.get("/api/walls/ev/posts", headers=bearer(ADMIN)).status_code == 200
     organiser = socketio.test_client(app, namespace=NS)
     assert ack(organiser, "join", {"wall": "ev", "key": key})["ok"]
+
+
+def test_an_organiser_socket_posts_and_likes_on_a_private_wall_without_the_passcode(app, client):
+    key = create(client)
+    pid = post(client).json["post"]["id"]
+    client.patch(
+        "/api/walls/ev/settings",
+        headers=bearer(key),
+        json={"visibility": "private", "passcode": "open sesame"},
+    )
+    organiser = socketio.test_client(app, namespace=NS)  # no grant cookie
+    assert ack(organiser, "join", {"wall": "ev", "key": key})["ok"]
+    posted = ack(organiser, "add to wall", {"wall": "ev", "username": "host", "message": "hi"})
+    assert posted["ok"], posted
+    liked = like(organiser, pid)
+    assert liked["ok"] and liked["likes"] == 1, liked
+    assert like(organiser, pid, event="unlike")["likes"] == 0
+    # the key counts on the wall it was given for, and while the socket is on it
+    assert ack(organiser, "leave", {"wall": "ev"})["ok"]
+    assert like(organiser, pid)["error"] == "forbidden"
+    stranger = socketio.test_client(app, namespace=NS)
+    assert ack(stranger, "join", {"wall": "ev"})["error"] == "forbidden"
+    assert like(stranger, pid)["error"] == "forbidden"
 
 
 def test_a_new_passcode_sends_watchers_without_it_away(app, client):
