@@ -2,7 +2,8 @@
 
 python-socketio's client needs a thread or two per connection; this one runs
 thousands of connections in one event loop, binds each to a source address
-(so nginx's ``hash $remote_addr`` spreads them over app processes), and
+(so nginx's ``hash $remote_addr`` spreads them over app processes), sends
+``cookies`` (a browser's ``wall_client``, got from a page) if given, and
 reconnects and re-joins with ``after`` like the browser page does. It speaks
 engine.io 4 / Socket.IO 5 on the ``/wall`` namespace, over WebSocket or
 long-polling.
@@ -39,6 +40,7 @@ class AioWallClient:
         reconnect=False,
         keep=True,
         watch_pings=False,
+        cookies=None,
     ):
         self.base_url = base_url.rstrip("/")
         self.transport = transport
@@ -46,6 +48,7 @@ class AioWallClient:
         self.reconnect = reconnect
         self.keep = keep  # False: no per-post lists below (long runs; use the hooks)
         self.watch_pings = watch_pings
+        self.cookies = cookies  # name -> value, sent with the handshake and every poll
         self.newest = {}  # wall -> newest post id shown on that wall
         self.posts = []  # merged by id, in id order: what a page would show
         self.live = []  # ids exactly as ``new post`` delivered them
@@ -94,7 +97,7 @@ class AioWallClient:
         connector = aiohttp.TCPConnector(
             limit=0, local_addr=(self.local_addr, 0) if self.local_addr else None
         )
-        self._session = aiohttp.ClientSession(connector=connector)
+        self._session = aiohttp.ClientSession(connector=connector, cookies=self.cookies)
         try:
             await asyncio.wait_for(self._open(), timeout)
         except BaseException:
