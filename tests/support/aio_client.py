@@ -2,7 +2,8 @@
 
 python-socketio's client needs a thread or two per connection; this one runs
 thousands of connections in one event loop, binds each to a source address
-(so nginx's ``hash $remote_addr`` spreads them over app processes), and
+(so nginx's ``hash $remote_addr`` spreads them over app processes), sends
+``cookies`` (a browser's ``wall_client``, got from a page) if given, and
 reconnects and re-joins with ``after`` like the browser page does. It speaks
 engine.io 4 / Socket.IO 5 on the ``/wall`` namespace, over WebSocket or
 long-polling.

@@ -242,8 +242,14 @@ class Delivery:
                     self.metrics,
                     self.on_restart,
                 )
-                reader.start()
+                # Known before it starts: in threading mode its first round
+                # runs at once and looks itself up.
                 self._readers[group] = reader
+                try:
+                    reader.start()
+                except BaseException:
+                    del self._readers[group]
+                    raise
         return reader
 
     # -- internals -----------------------------------------------------------

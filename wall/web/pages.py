@@ -23,7 +23,7 @@ from flask import (
 from .. import settings, validation
 from ..domain import clients as clients_module
 from ..domain import get_clients, get_walls
-from ..domain.walls import grant_cookie
+from ..domain.walls import LABEL_MAX, grant_cookie
 from ..errors import Invalid, RateLimited
 
 bp = Blueprint("pages", __name__)
@@ -90,7 +90,7 @@ def manage(name):
     canonical = _canonical(name)
     if canonical != name:
         return redirect(url_for("pages.manage", name=canonical), code=301)
-    return render_template("manage.html", wall=canonical)
+    return render_template("manage.html", wall=canonical, max_label=LABEL_MAX)
 
 
 @bp.get("/w/<name>/present")

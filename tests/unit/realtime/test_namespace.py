@@ -200,3 +200,17 @@ def test_a_post_to_a_session_whose_pings_stopped_does_not_freeze_delivery(app):
             lock.release()
 
     wait_for(left, message="the dead session to leave")
+
+
+@pytest.mark.timeout(30)
+def test_a_reader_s_first_round_finds_itself_started(socket_client, caplog):
+    # In threading mode a reader's task runs at once: it must already be
+    # known by then, or its first round fails (an error logged, the first
+    # post half a second late).
+    a = socket_client()
+    with caplog.at_level("ERROR", logger="wall.realtime.reader"):
+        assert ack(a, "join", {"wall": "w"})["ok"]
+        inbox = Inbox(a)
+        assert ack(a, "add to wall", {"wall": "w", "username": "ann", "message": "hi"})["ok"]
+        wait_for(lambda: inbox.of("new post"), timeout=0.4, message="the first post, at once")
+    assert not [r for r in caplog.records if "unexpected error" in r.getMessage()]
