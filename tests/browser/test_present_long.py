@@ -19,6 +19,10 @@ from ..support.wallpage import NETWORK_ERRORS, seed, stored
 pytestmark = pytest.mark.browser
 
 SCREEN = {"width": 1920, "height": 1080}
+# the restarts at both sizes the room sees (a 4K screen lays out more posts)
+SCREENS = pytest.mark.parametrize(
+    "screen_size", [SCREEN, {"width": 3840, "height": 2160}], ids=["1080p", "4k"]
+)
 
 
 def post_until_acked(url, wall, message, deadline=30):
@@ -41,14 +45,15 @@ def post_until_acked(url, wall, message, deadline=30):
 
 
 @pytest.mark.timeout(120)
+@SCREENS
 def test_a_server_restart_catches_up_exactly_without_a_reload(
-    new_context, console, start_server, wall_name
+    new_context, console, start_server, wall_name, screen_size
 ):
     console.allow(NETWORK_ERRORS)
     server, other = start_server(), start_server()  # two processes, one Redis
     key = create_wall(server, wall_name)
     to_hide, to_delete, stays = seed(server, wall_name, ["to hide", "to delete", "stays"])
-    screen = PresentPage.open(new_context(viewport=SCREEN), server, wall_name).wait_live()
+    screen = PresentPage.open(new_context(viewport=screen_size), server, wall_name).wait_live()
     screen.wait_for_messages(["stays", "to delete", "to hide"])
     screen.mark()
 
@@ -78,10 +83,13 @@ def test_a_server_restart_catches_up_exactly_without_a_reload(
 
 
 @pytest.mark.timeout(120)
-def test_a_redis_restart_loses_and_doubles_nothing(new_context, own_redis, start_server, wall_name):
+@SCREENS
+def test_a_redis_restart_loses_and_doubles_nothing(
+    new_context, own_redis, start_server, wall_name, screen_size
+):
     server = start_server(redis=own_redis.url)
     seed(server, wall_name, ["before %d" % i for i in range(3)])
-    screen = PresentPage.open(new_context(viewport=SCREEN), server, wall_name).wait_live()
+    screen = PresentPage.open(new_context(viewport=screen_size), server, wall_name).wait_live()
     screen.wait_for_messages(["before 2", "before 1", "before 0"])
     screen.mark()
 
