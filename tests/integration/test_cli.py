@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -31,7 +32,9 @@ def flask(redis_url, *args):
     return done.stdout
 
 
-def test_create_key_export_list_through_the_same_code_as_the_api(redis_url, server, wall_name):
+def test_create_key_export_list_through_the_same_code_as_the_api(
+    redis_url, server, wall_name, tmp_path
+):
     link = flask(
         redis_url, "create", wall_name, "--title", "Talk", "--base-url", server.url
     ).strip()
@@ -60,6 +63,12 @@ def test_create_key_export_list_through_the_same_code_as_the_api(redis_url, serv
     rows = list(csv.reader(io.StringIO(flask(redis_url, "export", wall_name).lstrip("\ufeff"))))
     assert rows[0] == ["id", "time", "username", "message", "status", "pinned"]
     assert [r[3] for r in rows[1:]] == ["m0", "m1", "m2"]
+    # to a file, as the operator keeps it after the event
+    out = tmp_path / "wall.json"
+    assert flask(redis_url, "export", wall_name, "--format", "json", "--output", str(out)) == ""
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["wall"] == wall_name
+    assert [p["message"] for p in document["posts"]] == ["m0", "m1", "m2"]
     listing = flask(redis_url, "list")
     assert wall_name in listing and "3 posts" in listing and "organiser" in listing
     # a busy wall can be claimed by the operator, here: once
