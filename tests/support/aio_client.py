@@ -39,6 +39,7 @@ class AioWallClient:
         reconnect=False,
         keep=True,
         watch_pings=False,
+        cookie=None,
     ):
         self.base_url = base_url.rstrip("/")
         self.transport = transport
@@ -46,6 +47,8 @@ class AioWallClient:
         self.reconnect = reconnect
         self.keep = keep  # False: no per-post lists below (long runs; use the hooks)
         self.watch_pings = watch_pings
+        # sent as a header: aiohttp's cookie jar keeps none from an IP address
+        self.headers = {"Cookie": cookie} if cookie else None
         self.newest = {}  # wall -> newest post id shown on that wall
         self.posts = []  # merged by id, in id order: what a page would show
         self.live = []  # ids exactly as ``new post`` delivered them
@@ -94,7 +97,7 @@ class AioWallClient:
         connector = aiohttp.TCPConnector(
             limit=0, local_addr=(self.local_addr, 0) if self.local_addr else None
         )
-        self._session = aiohttp.ClientSession(connector=connector)
+        self._session = aiohttp.ClientSession(connector=connector, headers=self.headers)
         try:
             await asyncio.wait_for(self._open(), timeout)
         except BaseException:
