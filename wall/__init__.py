@@ -18,6 +18,7 @@ from .web import security
 
 __all__ = ["create_app", "socketio"]
 
+log = logging.getLogger(__name__)
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -41,6 +42,8 @@ def create_app(test_config=None):
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for note in settings.notes:
+        log.warning(note)
     app.extensions["wall.settings"] = settings
     metrics = app.extensions["wall.metrics"] = Metrics()
 

@@ -199,6 +199,8 @@ class Settings:
     reader_block_ms: int = 5000
     #: how long an author may take back a post (tests shorten it)
     author_window_s: int = 15 * 60
+    #: what :meth:`_checked` changed, for the app to log (this module does not log)
+    notes: tuple = ()
 
     @classmethod
     def from_environ(cls, environ=None):
@@ -232,7 +234,14 @@ class Settings:
     def _checked(self):
         # One address may hold at most every session of the process.
         if self.max_connections_per_ip > self.max_connections:
-            return dataclasses.replace(self, max_connections_per_ip=self.max_connections)
+            note = "WALL_MAX_CONNECTIONS_PER_IP=%d is above WALL_MAX_CONNECTIONS=%d; using %d" % (
+                self.max_connections_per_ip,
+                self.max_connections,
+                self.max_connections,
+            )
+            return dataclasses.replace(
+                self, max_connections_per_ip=self.max_connections, notes=self.notes + (note,)
+            )
         return self
 
     @classmethod

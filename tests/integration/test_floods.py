@@ -2,7 +2,9 @@
 
 import asyncio
 import threading
+import time
 
+import aiohttp
 import psutil
 import pytest
 import requests
@@ -116,3 +118,33 @@ def test_a_client_that_never_reads_is_cut_off(start_server, make_client, wall_na
     grown = psutil.Process(server.process.pid).memory_info().rss - rss
     assert grown < 60 * 1024 * 1024, grown
     slow.close()
+
+
+async def page_loads(url, n, concurrency=20):
+    """``n`` loads of ``url``, each by a new browser (no cookie sent back); their
+    ``Set-Cookie`` headers (None where there was none)."""
+    jar = aiohttp.DummyCookieJar()
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+
+        async def load():
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                assert resp.status == 200, resp.status
+                await resp.read()
+                return resp.headers.get("Set-Cookie")
+
+        return await asyncio.gather(*(load() for _ in range(n)))
+
+
+@pytest.mark.timeout(120)  # about 7 s; 2,000 pages at ~4 ms each
+def test_a_hall_arriving_at_once_gets_its_cookies_at_the_shipped_limit(start_server):
+    # WALL_RATE_LIMIT_COOKIES as shipped: a hall of 2,000 from one address
+    # loads the page within 30 s, and every browser gets its cookie.
+    server = start_server(env={"WALL_RATE_LIMITS": "on"})
+    started = time.monotonic()
+    given = asyncio.run(page_loads(server.url + "/", 2000))
+    took = time.monotonic() - started
+    assert took < 30, took
+    without = [c for c in given if not (c or "").startswith("wall_client=")]
+    assert not without, "%d of 2000 got no cookie" % len(without)
+    print("\n2,000 page loads from one address in %.1f s, all with a cookie" % took)

@@ -98,7 +98,8 @@ class AioWallClient:
         connector = aiohttp.TCPConnector(
             limit=0, local_addr=(self.local_addr, 0) if self.local_addr else None
         )
-        # a plain header, sent as is on every request (WebSocket and polling alike)
+        # a plain header, sent as is on every request (WebSocket and polling
+        # alike): aiohttp's cookie jar keeps none from an IP address
         cookie = "; ".join("%s=%s" % kv for kv in self.cookies.items())
         self._session = aiohttp.ClientSession(
             connector=connector, headers={"Cookie": cookie} if cookie else None

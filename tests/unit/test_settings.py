@@ -4,7 +4,10 @@ import re
 
 import pytest
 
+from wall import create_app, stop_app
 from wall.settings import SettingError, Settings
+
+from ..support.helpers import make_config
 
 
 def test_defaults():
@@ -73,6 +76,25 @@ def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
 def test_per_address_connections_never_above_the_process_limit():
     s = Settings.from_environ({"WALL_MAX_CONNECTIONS": "20"})
     assert s.max_connections_per_ip == 20
+    assert s.notes == (
+        "WALL_MAX_CONNECTIONS_PER_IP=4000 is above WALL_MAX_CONNECTIONS=20; using 20",
+    )
+    assert Settings.from_environ({}).notes == ()
+
+
+@pytest.mark.timeout(30)
+def test_the_app_warns_once_that_it_lowered_the_per_address_connections(redis_url, caplog):
+    app = create_app(make_config(redis_url, MAX_CONNECTIONS=20))
+    try:
+        said = [
+            (r.levelname, r.getMessage())
+            for r in caplog.records
+            if "WALL_MAX_CONNECTIONS_PER_IP" in r.getMessage()
+        ]
+        note = "WALL_MAX_CONNECTIONS_PER_IP=4000 is above WALL_MAX_CONNECTIONS=20; using 20"
+        assert said == [("WARNING", note)]
+    finally:
+        stop_app(app)
 
 
 def test_overrides_by_field_name():

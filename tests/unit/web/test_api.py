@@ -1,6 +1,7 @@
 """The HTTP pages and JSON API, in process, against the real test Redis."""
 
 import re
+import time
 
 import pytest
 
@@ -46,10 +47,21 @@ def test_one_changed_file_changes_every_url(tmp_path):
     (tmp_path / "js").mkdir()
     (tmp_path / "js" / "a.js").write_text("one")
     (tmp_path / "b.css").write_text("two")
-    urls = StaticUrls(str(tmp_path))
+    urls = StaticUrls(str(tmp_path), recheck_s=0)
     first = urls.version()
     assert urls.version() == first
     (tmp_path / "js" / "a.js").write_text("three")
+    assert urls.version() != first
+
+
+def test_the_static_tree_is_looked_at_once_a_second_at_most(tmp_path):
+    # not at every static_url() of every page: that walk made a page cost 25 ms
+    (tmp_path / "a.js").write_text("one")
+    urls = StaticUrls(str(tmp_path), recheck_s=0.5)
+    first = urls.version()
+    (tmp_path / "a.js").write_text("two, longer")
+    assert urls.version() == first
+    time.sleep(0.6)
     assert urls.version() != first
 
 

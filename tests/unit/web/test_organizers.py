@@ -751,6 +751,21 @@ def test_new_cookies_per_address_are_limited_and_pages_still_serve(redis_url):
         stop_app(app)
 
 
+@pytest.mark.timeout(30)
+def test_with_rate_limits_off_new_cookies_are_not_limited(redis_url):
+    def cookies_given(rate_limits):
+        app = create_app(
+            make_config(redis_url, RATE_LIMITS=rate_limits, RATE_LIMIT_COOKIES="2/minute")
+        )
+        try:
+            return [bool(app.test_client().get("/").headers.get("Set-Cookie")) for _ in range(3)]
+        finally:
+            stop_app(app)
+
+    assert cookies_given(False) == [True, True, True]
+    assert cookies_given(True) == [True, True, False]  # the same address, limits on
+
+
 def test_post_limits_go_by_client_with_a_ceiling_per_address(redis_url):
     app = create_app(
         make_config(
