@@ -32,7 +32,16 @@ from ..reliability.views import Stream, check_view
 
 pytestmark = [pytest.mark.server, pytest.mark.heavy]
 
-ENV = {"WALL_REDIS_MIN_REPLICAS": "1", "WALL_RATE_LIMITS": "off"}
+#: The rate limits are on, far above what the pages send, so that every post's
+#: check goes through the topology's limit storage (through the failover too).
+#: The address limit's window is an hour so that its counter outlives the run.
+ENV = {
+    "WALL_REDIS_MIN_REPLICAS": "1",
+    "WALL_RATE_LIMITS": "on",
+    "WALL_RATE_LIMIT_SOCKET": "100000/10 seconds",
+    "WALL_RATE_LIMIT_CLIENT": "100000/10 seconds",
+    "WALL_RATE_LIMIT_IP": "1000000/hour",
+}
 RATE = 8  # posts per second, over all pages
 #: recovery deadlines of the issue: posts acknowledged again after a master's death
 SENTINEL_RECOVERY_S = 45
@@ -131,6 +140,14 @@ class Run:
                 last = client.xrevrange(keys.posts(wall), "+", "-", count=1)
                 newest[wall] = last[0][0] if last else None
             return newest
+        finally:
+            client.close()
+
+    def limit_keys(self, redis_url):
+        """The rate limits' keys on the topology (every master of a cluster)."""
+        client = storage.connect(redis_url, socket_timeout=10, retry_writes=True)
+        try:
+            return set(client.scan_iter(match=keys.RATE_LIMITS_PREFIX + "*", count=1000))
         finally:
             client.close()
 
@@ -240,6 +257,8 @@ def test_sentinel_failover_loses_no_acknowledged_post(tmp_path, start_server, en
         # a post sent during the switch is answered (unavailable), never left hanging
         assert not answers.get("timeout"), answers
         assert set(answers) <= {"ok", "unavailable", "offline"}, answers
+        # the posts' limits were counted on the (new) master
+        assert any("/ip/" in k for k in run.limit_keys(topology.url)), "no rate-limit keys"
     finally:
         topology.stop()
 
@@ -302,7 +321,9 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
         def migrate():
             source = topology.owner(slot_moved)
             target = next(p for p in topology.masters().values() if p != source)
-            topology.migrate_slot(slot_moved, target)
+            # key by key, a pause apart, while posts go on: they meet the slot
+            # split between the nodes (ASK), then moved (MOVED)
+            events["split"] = topology.migrate_slot(slot_moved, target, batch=1, pause=0.3)
             events["migrated"] = (source, topology.owner(slot_moved))
 
         def kill_master():
@@ -355,6 +376,17 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
         # deadline is about the killed master's walls
         gap = run.longest_without_ack(events["walls_killed"], events["killed_at"])
         answers = run.answers()
+        split, joined = events["split"]
+        acked_split = sum(
+            1
+            for r in run.ledger.records.values()
+            if r.wall == moved and r.acked_at and split <= r.acked_at <= joined
+        )
+        limit_keys = run.limit_keys(topology.url)
+        print(
+            "cluster: %d posts on %s acknowledged while its slot was split (%.1f s); "
+            "%d rate-limit keys" % (acked_split, moved, joined - split, len(limit_keys))
+        )
         print(
             "cluster: walls %s; migrated slot %d %s; master %d -> %d (walls %s); %s; longest "
             "without an ack on its walls (from the kill on) %.1f s, on all walls %.1f s; "
@@ -382,6 +414,9 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
             )
         )
         assert events["migrated"][0] != events["migrated"][1]
+        assert acked_split, "no post acknowledged while the slot was split"
+        # the posts' limits were counted on the cluster
+        assert any("/ip/" in k for k in limit_keys), "no rate-limit keys"
         assert not problems, problems
         assert counts["acknowledged"] == counts["posts"] > 300
         assert gap < CLUSTER_RECOVERY_S, "posts acknowledged again only after %.1f s" % gap
