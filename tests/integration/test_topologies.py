@@ -10,6 +10,7 @@ nothing stored twice, nothing missing, doubled or out of order on a page.
 """
 
 import asyncio
+import logging
 import math
 import random
 import time
@@ -19,8 +20,10 @@ import redis
 from redis.crc import key_slot
 
 from deploy.topologies import RedisCluster, Sentinel
-from wall import protocol, storage
-from wall.storage import keys
+from wall import errors, protocol, storage
+from wall.domain.posts import PostLimits
+from wall.storage import connection, keys
+from wall.storage.connection import limits_storage
 from wall.storage.durable import Durability
 from wall.storage.posts import NewPost, PostStore
 
@@ -259,6 +262,35 @@ def test_sentinel_failover_loses_no_acknowledged_post(tmp_path, start_server, en
         assert set(answers) <= {"ok", "unavailable", "offline"}, answers
         # the posts' limits were counted on the (new) master
         assert any("/ip/" in k for k in run.limit_keys(topology.url)), "no rate-limit keys"
+    finally:
+        topology.stop()
+
+
+@pytest.mark.timeout(90)
+def test_a_post_limit_check_without_a_sentinel_master_is_unavailable(tmp_path):
+    """The posts' limit check on a killed master: an ``unavailable`` answer,
+    soon (never ``internal``), and the limits go on on the promoted replica."""
+    topology = Sentinel(str(tmp_path / "sentinel")).start()
+    try:
+        rate = "100000/10 seconds"
+        limits = PostLimits(limits_storage(connection.parse(topology.url)), rate, rate, rate)
+        limits.hit("127.0.0.1", "sid", "c:one")
+        old = topology.kill_master().port
+        started = time.monotonic()
+        with pytest.raises(Exception) as caught:
+            limits.hit("127.0.0.1", "sid", "c:one")
+        answer = errors.ack(errors.as_wall_error(caught.value, logging.getLogger(__name__), "t"))
+        assert answer["error"] == protocol.UNAVAILABLE, (answer, caught.value)
+        assert time.monotonic() - started < 10
+        topology.wait_failover(old)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                limits.hit("127.0.0.1", "sid", "c:one")
+                break
+            except redis.RedisError:
+                assert time.monotonic() < deadline, "the limits did not follow the promotion"
+                time.sleep(0.5)
     finally:
         topology.stop()
 
