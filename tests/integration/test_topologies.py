@@ -472,3 +472,51 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
             assert p.online.get(wall) == per_wall[wall], (p.name, p.online, per_wall)
     finally:
         topology.stop()
+
+
+@pytest.mark.timeout(240)
+def test_sentinel_kill_right_after_a_burst_loses_no_acknowledged_post(
+    tmp_path, start_server, enough_files
+):
+    """``WAIT 1``: a burst acknowledged, the master killed at the last ack,
+    every acknowledged post on the promoted replica, once."""
+    topology = Sentinel(str(tmp_path / "sentinel")).start()
+    try:
+        server = start_server(redis=topology.url, env=ENV)
+        run = Run([server.url], ["alpha", "beta"], pages=8)
+        burst = 200
+
+        async def post_then_kill():
+            deadline = time.time() + 60
+            await asyncio.gather(*(p.start(deadline) for p in run.pages))
+            while not all(p.joined_everywhere() for p in run.pages):
+                assert time.time() < deadline, "pages did not join"
+                await asyncio.sleep(0.2)
+            for n in range(burst):
+                client = run.pages[n % len(run.pages)]
+                client.outbox.add(client.walls_list[0], "b-%d" % n, time.time())
+            while run.ledger.pending:
+                assert time.time() < deadline + 60, "the burst was not acknowledged"
+                await asyncio.sleep(0.005)
+            killed = topology.kill_master().port
+            await asyncio.gather(
+                *(asyncio.wait_for(p.close(), 5) for p in run.pages), return_exceptions=True
+            )
+            return killed
+
+        killed = asyncio.run(post_then_kill())
+        promoted = topology.wait_failover(killed)
+        client = storage.connect(topology.url, socket_timeout=10, retry_writes=True)
+        try:
+            assert client.info("server")["tcp_port"] == promoted
+            entries = {w: client.xrange(keys.posts(w)) for w in run.walls()}
+        finally:
+            client.close()
+        ledger = {cid: r.to_json(run.t0) for cid, r in run.ledger.records.items()}
+        counts, samples = check_stored(entries, ledger, run.t0)
+        problems = {k: (counts[k], samples.get(k)) for k in FAILURES if counts.get(k)}
+        print("sentinel burst: master %d -> %d; %s" % (killed, promoted, counts))
+        assert not problems, problems
+        assert counts["acknowledged"] == counts["posts"] == counts["entries"] == burst
+    finally:
+        topology.stop()
