@@ -481,8 +481,9 @@ def test_sentinel_kill_right_after_a_burst_loses_no_acknowledged_post(
     """``WAIT 1``: the master killed at the last ack of a burst, every
     acknowledged post is on the promoted replica, once. Replication here is
     too fast to lose anything on its own, so the burst's tail is posted with
-    the replicas paused (SIGSTOP), as lagging replicas would be: without
-    ``WAIT`` those posts are acknowledged and lost with the master."""
+    the replicas paused (SIGSTOP) and cut from the master, as lagging
+    replicas would be: without ``WAIT`` those posts are acknowledged and lost
+    with the master."""
     topology = Sentinel(str(tmp_path / "sentinel")).start()
     try:
         server = start_server(redis=topology.url, env=ENV)
@@ -510,6 +511,10 @@ def test_sentinel_kill_right_after_a_burst_loses_no_acknowledged_post(
             assert await acked(60), "the burst was not acknowledged"
             for replica in replicas:
                 replica.pause()
+            # and cut from the master: what it stores now reaches no replica
+            master = redis.Redis(port=topology.master_port(), socket_timeout=5)
+            assert master.execute_command("CLIENT", "KILL", "TYPE", "replica") == len(replicas)
+            master.close()
             post(150, 200)
             # with WAIT 1 none of these is acknowledged while no replica holds it
             await acked(3)
