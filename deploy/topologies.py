@@ -338,27 +338,38 @@ class RedisCluster:
     def server(self, port):
         return next(s for s in self.servers if s.port == port)
 
-    def migrate_slot(self, slot, to_port, batch=100):
+    def migrate_slot(self, slot, to_port, batch=100, pause=0.0):
         """Move ``slot`` to the master on ``to_port`` as ``redis-cli --cluster
         reshard`` does: IMPORTING/MIGRATING, MIGRATE the keys in batches
-        (clients meanwhile get ASK), then SETSLOT NODE on every master."""
+        (clients meanwhile get ASK), then SETSLOT NODE on every master.
+
+        With ``batch=1, pause=s`` the keys move one at a time, ``s`` apart, so
+        that clients meet the slot split between the two nodes. Returns
+        ``(split, joined)``: when the first key had moved and when the last had
+        (``time.time()``), or None if the slot held no key."""
         from_port = self.owner(slot)
         if from_port == to_port:
-            return
+            return None
         source, target = _client(from_port), _client(to_port)
         source_id = source.cluster("myid")
         target_id = target.cluster("myid")
         target.cluster("setslot", slot, "importing", source_id)
         source.cluster("setslot", slot, "migrating", target_id)
+        split = joined = None
         while True:
             names = source.cluster("getkeysinslot", slot, batch)
             if not names:
                 break
+            if split is not None and pause:
+                time.sleep(pause)
             source.execute_command(
                 "MIGRATE", "127.0.0.1", to_port, "", 0, 10000, "REPLACE", "KEYS", *names
             )
+            joined = time.time()
+            split = split or joined
         for port in self.masters().values():
             _client(port).cluster("setslot", slot, "node", target_id)
+        return None if split is None else (split, joined)
 
     def kill_master_of(self, slot):
         """``kill -9`` the master serving ``slot``; return its process."""

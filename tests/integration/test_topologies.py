@@ -10,6 +10,7 @@ nothing stored twice, nothing missing, doubled or out of order on a page.
 """
 
 import asyncio
+import logging
 import math
 import random
 import time
@@ -19,8 +20,10 @@ import redis
 from redis.crc import key_slot
 
 from deploy.topologies import RedisCluster, Sentinel
-from wall import protocol, storage
-from wall.storage import keys
+from wall import errors, protocol, storage
+from wall.domain.posts import PostLimits
+from wall.storage import connection, keys
+from wall.storage.connection import limits_storage
 from wall.storage.durable import Durability
 from wall.storage.posts import NewPost, PostStore
 
@@ -32,7 +35,16 @@ from ..reliability.views import Stream, check_view
 
 pytestmark = [pytest.mark.server, pytest.mark.heavy]
 
-ENV = {"WALL_REDIS_MIN_REPLICAS": "1", "WALL_RATE_LIMITS": "off"}
+#: The rate limits are on, far above what the pages send, so that every post's
+#: check goes through the topology's limit storage (through the failover too).
+#: The address limit's window is an hour so that its counter outlives the run.
+ENV = {
+    "WALL_REDIS_MIN_REPLICAS": "1",
+    "WALL_RATE_LIMITS": "on",
+    "WALL_RATE_LIMIT_SOCKET": "100000/10 seconds",
+    "WALL_RATE_LIMIT_CLIENT": "100000/10 seconds",
+    "WALL_RATE_LIMIT_IP": "1000000/hour",
+}
 RATE = 8  # posts per second, over all pages
 #: recovery deadlines of the issue: posts acknowledged again after a master's death
 SENTINEL_RECOVERY_S = 45
@@ -131,6 +143,14 @@ class Run:
                 last = client.xrevrange(keys.posts(wall), "+", "-", count=1)
                 newest[wall] = last[0][0] if last else None
             return newest
+        finally:
+            client.close()
+
+    def limit_keys(self, redis_url):
+        """The rate limits' keys on the topology (every master of a cluster)."""
+        client = storage.connect(redis_url, socket_timeout=10, retry_writes=True)
+        try:
+            return set(client.scan_iter(match=keys.RATE_LIMITS_PREFIX + "*", count=1000))
         finally:
             client.close()
 
@@ -240,6 +260,37 @@ def test_sentinel_failover_loses_no_acknowledged_post(tmp_path, start_server, en
         # a post sent during the switch is answered (unavailable), never left hanging
         assert not answers.get("timeout"), answers
         assert set(answers) <= {"ok", "unavailable", "offline"}, answers
+        # the posts' limits were counted on the (new) master
+        assert any("/ip/" in k for k in run.limit_keys(topology.url)), "no rate-limit keys"
+    finally:
+        topology.stop()
+
+
+@pytest.mark.timeout(90)
+def test_a_post_limit_check_without_a_sentinel_master_is_unavailable(tmp_path):
+    """The posts' limit check on a killed master: an ``unavailable`` answer,
+    soon (never ``internal``), and the limits go on on the promoted replica."""
+    topology = Sentinel(str(tmp_path / "sentinel")).start()
+    try:
+        rate = "100000/10 seconds"
+        limits = PostLimits(limits_storage(connection.parse(topology.url)), rate, rate, rate)
+        limits.hit("127.0.0.1", "sid", "c:one")
+        old = topology.kill_master().port
+        started = time.monotonic()
+        with pytest.raises(Exception) as caught:
+            limits.hit("127.0.0.1", "sid", "c:one")
+        answer = errors.ack(errors.as_wall_error(caught.value, logging.getLogger(__name__), "t"))
+        assert answer["error"] == protocol.UNAVAILABLE, (answer, caught.value)
+        assert time.monotonic() - started < 10
+        topology.wait_failover(old)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                limits.hit("127.0.0.1", "sid", "c:one")
+                break
+            except redis.RedisError:
+                assert time.monotonic() < deadline, "the limits did not follow the promotion"
+                time.sleep(0.5)
     finally:
         topology.stop()
 
@@ -302,7 +353,9 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
         def migrate():
             source = topology.owner(slot_moved)
             target = next(p for p in topology.masters().values() if p != source)
-            topology.migrate_slot(slot_moved, target)
+            # key by key, a pause apart, while posts go on: they meet the slot
+            # split between the nodes (ASK), then moved (MOVED)
+            events["split"] = topology.migrate_slot(slot_moved, target, batch=1, pause=0.2)
             events["migrated"] = (source, topology.owner(slot_moved))
 
         def kill_master():
@@ -355,6 +408,24 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
         # deadline is about the killed master's walls
         gap = run.longest_without_ack(events["walls_killed"], events["killed_at"])
         answers = run.answers()
+        split, joined = events["split"]
+        # A post's script names several keys of its wall's slot, some new (its
+        # client_id's): Redis cannot run it while the slot's keys are split
+        # (ASK, TRYAGAIN), so such posts are answered unavailable, and stored
+        # once by the outbox's retry after the migration.
+        during = [
+            r
+            for r in run.ledger.records.values()
+            if r.wall == moved and r.first_sent and split <= r.first_sent <= joined
+        ]
+        refused = [r for r in during if r.outcomes.get("unavailable")]
+        acked_split = sum(1 for r in during if r.acked_at and r.acked_at <= joined)
+        limit_keys = run.limit_keys(topology.url)
+        print(
+            "cluster: %d posts sent on %s while its slot was split (%.1f s): %d answered "
+            "unavailable, %d acknowledged within it; %d rate-limit keys"
+            % (len(during), moved, joined - split, len(refused), acked_split, len(limit_keys))
+        )
         print(
             "cluster: walls %s; migrated slot %d %s; master %d -> %d (walls %s); %s; longest "
             "without an ack on its walls (from the kill on) %.1f s, on all walls %.1f s; "
@@ -382,6 +453,11 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
             )
         )
         assert events["migrated"][0] != events["migrated"][1]
+        # posts met the split slot, were refused, and were stored later (once: above)
+        assert refused, "no post met the slot split (%d sent during it)" % len(during)
+        assert all(r.acked_at for r in during)
+        # the posts' limits were counted on the cluster
+        assert any("/ip/" in k for k in limit_keys), "no rate-limit keys"
         assert not problems, problems
         assert counts["acknowledged"] == counts["posts"] > 300
         assert gap < CLUSTER_RECOVERY_S, "posts acknowledged again only after %.1f s" % gap
@@ -395,4 +471,78 @@ def test_cluster_spreads_walls_and_survives_a_migration_and_a_failover(
             wall = p.walls_list[0]
             assert p.online.get(wall) == per_wall[wall], (p.name, p.online, per_wall)
     finally:
+        topology.stop()
+
+
+@pytest.mark.timeout(240)
+def test_sentinel_kill_right_after_a_burst_loses_no_acknowledged_post(
+    tmp_path, start_server, enough_files
+):
+    """``WAIT 1``: the master killed at the last ack of a burst, every
+    acknowledged post is on the promoted replica, once. Replication here is
+    too fast to lose anything on its own, so the burst's tail is posted with
+    the replicas paused (SIGSTOP) and cut from the master, as lagging
+    replicas would be: without ``WAIT`` those posts are acknowledged and lost
+    with the master."""
+    topology = Sentinel(str(tmp_path / "sentinel")).start()
+    try:
+        server = start_server(redis=topology.url, env=ENV)
+        run = Run([server.url], ["alpha", "beta"], pages=8)
+        replicas = topology.servers[1:]  # the master is the first, before any failover
+
+        def post(first, last):
+            for n in range(first, last):
+                client = run.pages[n % len(run.pages)]
+                client.outbox.add(client.walls_list[0], "b-%d" % n, time.time())
+
+        async def acked(within):
+            end = time.time() + within
+            while run.ledger.pending and time.time() < end:
+                await asyncio.sleep(0.005)
+            return not run.ledger.pending
+
+        async def burst():
+            deadline = time.time() + 60
+            await asyncio.gather(*(p.start(deadline) for p in run.pages))
+            while not all(p.joined_everywhere() for p in run.pages):
+                assert time.time() < deadline, "pages did not join"
+                await asyncio.sleep(0.2)
+            post(0, 150)
+            assert await acked(60), "the burst was not acknowledged"
+            for replica in replicas:
+                replica.pause()
+            # and cut from the master: what it stores now reaches no replica
+            master = redis.Redis(port=topology.master_port(), socket_timeout=5)
+            assert master.execute_command("CLIENT", "KILL", "TYPE", "replica") == len(replicas)
+            master.close()
+            post(150, 200)
+            # with WAIT 1 none of these is acknowledged while no replica holds it
+            await acked(3)
+            killed = topology.kill_master().port
+            for replica in replicas:
+                replica.resume()
+            promoted = await asyncio.to_thread(topology.wait_failover, killed)
+            # what was not acknowledged is sent again, to the promoted replica
+            assert await acked(60), "posts not acknowledged after the promotion"
+            await asyncio.gather(
+                *(asyncio.wait_for(p.close(), 5) for p in run.pages), return_exceptions=True
+            )
+            return killed, promoted
+
+        killed, promoted = asyncio.run(burst())
+        client = storage.connect(topology.url, socket_timeout=10, retry_writes=True)
+        try:
+            assert client.info("server")["tcp_port"] == promoted
+            entries = {w: client.xrange(keys.posts(w)) for w in run.walls()}
+        finally:
+            client.close()
+        ledger = {cid: r.to_json(run.t0) for cid, r in run.ledger.records.items()}
+        counts, samples = check_stored(entries, ledger, run.t0)
+        problems = {k: (counts[k], samples.get(k)) for k in FAILURES if counts.get(k)}
+        print("sentinel burst: master %d -> %d; %s" % (killed, promoted, counts))
+        assert not problems, problems
+        assert counts["acknowledged"] == counts["posts"] == counts["entries"] == 200
+    finally:
+        for replica in topology.servers[1:]:
+            replica.resume()
         topology.stop()
