@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 
+import redis
+
 log = logging.getLogger(__name__)
 
 LOG_EVERY = 60.0
@@ -72,14 +74,25 @@ class Scheduler:
             try:
                 job.run()
                 job.last_ok = time.monotonic()
-            except Exception:
+            except Exception as exc:
                 job.failures += 1
                 now = time.monotonic()
                 if now - job._last_log >= LOG_EVERY:
                     job._last_log = now
-                    log.exception(
-                        "%s failed (%d failures so far); it runs again in %.0f s",
-                        job.name,
-                        job.failures,
-                        job.interval,
-                    )
+                    if isinstance(exc, redis.RedisError):
+                        # an outage or a failover, not a bug: one line, no traceback
+                        log.warning(
+                            "%s: Redis unavailable (%s; %d failures so far); "
+                            "it runs again in %.0f s",
+                            job.name,
+                            exc,
+                            job.failures,
+                            job.interval,
+                        )
+                    else:
+                        log.exception(
+                            "%s failed (%d failures so far); it runs again in %.0f s",
+                            job.name,
+                            job.failures,
+                            job.interval,
+                        )

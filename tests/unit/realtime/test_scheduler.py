@@ -4,6 +4,8 @@ import logging
 import threading
 import time
 
+import redis
+
 from wall.realtime import scheduler as scheduler_module
 from wall.realtime.scheduler import Scheduler
 
@@ -53,3 +55,26 @@ def test_a_job_that_raises_runs_again_and_is_logged_once_a_minute(caplog, monkey
     assert job.failures == 3
     logged = [r for r in caplog.records if "flaky failed" in r.getMessage()]
     assert len(logged) == 1 and "boom 1" in logged[0].exc_text
+
+
+def test_a_job_that_meets_a_redis_outage_logs_one_line_without_a_traceback(caplog, monkeypatch):
+    # A failover makes every Redis job fail for a few seconds: that is news,
+    # not a bug, so a warning without the traceback.
+    monkeypatch.setattr(scheduler_module, "LOG_EVERY", 60.0)
+    calls = []
+
+    def outage():
+        calls.append(1)
+        if len(calls) <= 2:
+            raise redis.ConnectionError("Connection refused")
+
+    scheduler = Scheduler(Tasks())
+    job = scheduler.every(0.01, "likes flush", outage)
+    with caplog.at_level(logging.WARNING, logger="wall.realtime.scheduler"):
+        scheduler.start()
+        wait_for(lambda: job.last_ok is not None, message="a run after the outage")
+        scheduler.stop()
+    logged = [r for r in caplog.records if r.getMessage().startswith("likes flush")]
+    assert len(logged) == 1
+    assert logged[0].levelno == logging.WARNING and logged[0].exc_info is None
+    assert "Connection refused" in logged[0].getMessage()
