@@ -294,6 +294,22 @@ WALL_SETTINGS = {
 }
 
 
+def profile_env(mode, **extra):
+    """The environment of one app process under a profile script (bench/profile_*.py):
+    the bench's caps and limits, on REDIS_URL (default the local Redis, database 9)."""
+    from tests.support.servers import clean_environ
+
+    env = clean_environ()
+    env.update(WALL_SETTINGS)
+    env.update(
+        WALL_ASYNC_MODE=mode,
+        SECRET_KEY="profile-" + "0" * 32,
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+        **extra,
+    )
+    return env
+
+
 class Server:
     """One server process: ``kind`` is ``wall``, ``wall-pubsub`` or ``node``.
 

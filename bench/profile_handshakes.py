@@ -18,9 +18,9 @@ import sys
 import tempfile
 import time
 
+from bench.infra import profile_env
 from deploy.launch import ROOT, AppProcess, free_port
 from tests.support.aio_client import open_websockets
-from tests.support.servers import clean_environ
 
 
 def shares(raw_path, top=45):
@@ -56,15 +56,7 @@ async def open_sockets(url, n):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
     mode = sys.argv[2] if len(sys.argv) > 2 else "eventlet"
-    env = clean_environ()
-    env.update(
-        WALL_RATE_LIMITS="off",
-        WALL_MAX_CONNECTIONS="20000",
-        WALL_MAX_CONNECTIONS_PER_IP="20000",
-        WALL_ASYNC_MODE=mode,
-        SECRET_KEY="profile-" + "0" * 32,
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
-    )
+    env = profile_env(mode)
     workdir = tempfile.mkdtemp(prefix="wall-hs-")
     port = free_port()
     server = AppProcess(port, env, os.path.join(workdir, "server.log"))

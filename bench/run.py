@@ -627,14 +627,7 @@ class Bench:
                 }
                 rec = self.record("connections", contender, {"targets": targets}, res)
             finally:
-                for w in gens:
-                    try:
-                        w.call("close", timeout=60)
-                    except Exception:
-                        pass
-                    w.stop()
-                for s in servers:
-                    s.stop()
+                _stop(gens, servers)
             log("   ", report.one_line(rec))
 
     def scenario_storm(self):
@@ -720,14 +713,7 @@ class Bench:
                 res["alive"] = all(s.alive() for s in servers)
                 rec = self.record("storm", contender, params, res)
             finally:
-                for w in gens + [poster]:
-                    try:
-                        w.call("close", timeout=60)
-                    except Exception:
-                        pass
-                    w.stop()
-                for s in servers:
-                    s.stop()
+                _stop(gens + [poster], servers)
             log("   ", report.one_line(rec))
 
     def scenario_scaleout(self):
@@ -1078,6 +1064,18 @@ def _cpu(use, units, per="delivery"):
     if "poster" in g:
         out["poster_core_pct"] = g["poster"]["core_pct"]
     return out
+
+
+def _stop(workers, servers):
+    """Close the workers' sockets, then stop them and the servers."""
+    for w in workers:
+        try:
+            w.call("close", timeout=60)
+        except Exception:
+            pass
+        w.stop()
+    for s in servers:
+        s.stop()
 
 
 def _shares(n, parts):
