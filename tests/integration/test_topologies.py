@@ -157,16 +157,22 @@ class Run:
     def walls(self):
         return sorted({w for p in self.pages for w in p.walls_list})
 
+    def stored(self, client):
+        """Every post made against the streams ``client`` reads:
+        ``(entries by wall, counts, problems)``."""
+        entries = {w: client.xrange(keys.posts(w)) for w in self.walls()}
+        ledger = {cid: r.to_json(self.t0) for cid, r in self.ledger.records.items()}
+        counts, samples = check_stored(entries, ledger, self.t0)
+        problems = {k: (counts[k], samples.get(k)) for k in FAILURES if counts.get(k)}
+        return entries, counts, problems
+
     def check(self, redis_url):
         """Every post and every page against the streams; returns findings and counts."""
         client = storage.connect(redis_url, socket_timeout=10, retry_writes=True)
         try:
-            entries = {w: client.xrange(keys.posts(w)) for w in self.walls()}
+            entries, counts, problems = self.stored(client)
         finally:
             client.close()
-        ledger = {cid: r.to_json(self.t0) for cid, r in self.ledger.records.items()}
-        counts, samples = check_stored(entries, ledger, self.t0)
-        problems = {k: (counts[k], samples.get(k)) for k in FAILURES if counts.get(k)}
         allowed = {}
         for p in self.pages:
             for wall, sync in p.syncs.items():
@@ -533,12 +539,9 @@ def test_sentinel_kill_right_after_a_burst_loses_no_acknowledged_post(
         client = storage.connect(topology.url, socket_timeout=10, retry_writes=True)
         try:
             assert client.info("server")["tcp_port"] == promoted
-            entries = {w: client.xrange(keys.posts(w)) for w in run.walls()}
+            _, counts, problems = run.stored(client)
         finally:
             client.close()
-        ledger = {cid: r.to_json(run.t0) for cid, r in run.ledger.records.items()}
-        counts, samples = check_stored(entries, ledger, run.t0)
-        problems = {k: (counts[k], samples.get(k)) for k in FAILURES if counts.get(k)}
         print("sentinel burst: master %d -> %d; %s" % (killed, promoted, counts))
         assert not problems, problems
         assert counts["acknowledged"] == counts["posts"] == counts["entries"] == 200
