@@ -419,7 +419,8 @@ function drain(cmd) {
 // the re-join's ack count once, like live ones (a post it holds again is a
 // duplicate); ack posts at or before `after` are counted apart (the Node peer
 // has no `after` and answers the newest 50 again). Replies the time from the
-// drop to each re-join's ack and the `online` events each client got.
+// drop to each re-join's ack; `online` (below) tells the `online` events
+// each client got since.
 async function storm(cmd) {
   const subs = subscribers.slice();
   connectErrors = new Map();
@@ -457,12 +458,6 @@ async function storm(cmd) {
       resolve();
     }, Math.random() * (cmd.jitter_ms || 0));
   })));
-  let onlineMax = 0;
-  let onlineSum = 0;
-  for (const sub of subs) {
-    onlineSum += sub.online;
-    if (sub.online > onlineMax) onlineMax = sub.online;
-  }
   return {
     clients: subs.length,
     ok,
@@ -471,8 +466,6 @@ async function storm(cmd) {
     all_joined_s: lastJoinUs ? (lastJoinUs - t0) / 1e6 : null,
     join: joinHist,
     ack_old: ackOld,
-    online_sum: onlineSum,
-    online_max: onlineMax,
     seconds: (nowUs() - t0) / 1e6,
   };
 }
