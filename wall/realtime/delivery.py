@@ -23,6 +23,7 @@ from ..domain.walls import WallSettings
 from ..errors import Forbidden
 from ..storage import keys
 from ..storage.entries import Change, Deletion, LikesChange, SettingsChange, id_key
+from .coalesce import Shared
 from .reader import GroupReader
 from .rooms import Joining, Rooms
 
@@ -76,6 +77,8 @@ class Delivery:
         #: ``access(sid, wall, grant)``: may a socket stay on a private wall?
         self.access = access
         self.rooms = Rooms()
+        #: the page reads of joins at the same time, made once
+        self.shared = Shared()
         self._readers = {}  # group -> GroupReader, started with its first wall
         self._start_lock = threading.Lock()
         self._started = False
@@ -93,12 +96,27 @@ class Delivery:
         rooms = self.rooms
         with rooms.lock:
             position = rooms.positions.get(wall)
+        # Joins that read the same page at once read it once (a storm).
         if after is None:
-            page = self.posts.latest(wall, protocol.JOIN_POSTS, upto=position, extras=True)
-        else:
-            page = self.posts.after(
-                wall, after, protocol.CATCH_UP_POSTS, upto=position, extras=True
+            page = self.shared.call(
+                ("latest", wall, position),
+                self.posts.latest,
+                wall,
+                protocol.JOIN_POSTS,
+                position,
+                True,
             )
+        else:
+            page = self.shared.call(
+                ("after", wall, after, position),
+                self.posts.after,
+                wall,
+                after,
+                protocol.CATCH_UP_POSTS,
+                position,
+                True,
+            )
+        page = page.copy()
         joining = Joining(
             sid, self.sockets.eio_sid(sid), wall, page, newest=after is None, organizer=organizer
         )
@@ -271,13 +289,17 @@ class Delivery:
                 }
             page.end = upto
             return
-        extra = self.posts.range(wall, page.end, upto, limit)
+        extra = self.shared.call(
+            ("range", wall, page.end, upto, limit), self.posts.range, wall, page.end, upto, limit
+        )
         if extra.settings_change is not None:
             page.settings_change = extra.settings_change
         if newest and extra.more:
             # More than a page arrived meanwhile: the newest page up to upto.
-            fresh = self.posts.latest(wall, limit, upto=upto)
-            page.posts, page.more, page.end = fresh.posts, True, upto
+            fresh = self.shared.call(
+                ("latest", wall, upto, limit), self.posts.latest, wall, limit, upto
+            )
+            page.posts, page.more, page.end = list(fresh.posts), True, upto
             return
         gone = set(extra.deleted)
         page.deleted += extra.deleted

@@ -14,6 +14,7 @@ import threading
 import redis
 
 from .. import protocol
+from .coalesce import Batched
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Presence:
         self._counts = {}  # wall -> sockets here
         self._dirty = set()
         self._since_heartbeat = self.heartbeat_every
+        self._syncs = Batched()
 
     def set_local(self, wall, count):
         """Record this process's socket count on ``wall``; announced on the next tick."""
@@ -52,7 +54,14 @@ class Presence:
             self._dirty.add(wall)
 
     def sync(self, wall):
-        """Write this process's count for ``wall`` now; return the total online."""
+        """Write this process's count for ``wall`` now; return the total online.
+
+        Syncs of one wall at the same time (joins in a storm) wait for the one
+        running and then make one write for all of them.
+        """
+        return self._syncs.call(wall, self._sync, wall)
+
+    def _sync(self, wall):
         with self._lock:
             count = self._counts.get(wall, 0)
         total, announce = self.store.sync(wall, self.process_id, count, self.timeout)

@@ -97,6 +97,14 @@ class PostPage:
         #: forward reads: the newest settings change read (its JSON), or None
         self.settings_change = None
 
+    def copy(self):
+        """A page to change (a join cuts and extends its own), sharing the posts."""
+        page = PostPage(list(self.posts), self.more, self.truncated, self.end, self.deleted)
+        page.pinned = self.pinned
+        page.settings = self.settings
+        page.settings_change = self.settings_change
+        return page
+
 
 class PostStore:
     """Reads and writes walls' posts in one Redis.
