@@ -23,7 +23,8 @@ _STALE_RETRIES = 3
 
 
 class PostLimits:
-    """The post limits, client first: one per Socket.IO connection, one per client
+    """The post limits, client first: one per Socket.IO connection (counted in
+    this process, where the session lives), one per client
     (its ``wall_client`` cookie; a session without it, or an HTTP call without
     it, is its own client: the session, or the address), and a much higher
     ceiling per address, since a conference hall on one Wi-Fi is one address.
@@ -37,9 +38,13 @@ class PostLimits:
             self.per_socket = self.per_client = self.per_address = ratelimit.NoLimit()
         else:
             message = "Too many posts; wait %d s before posting again."
-            self.per_socket = ratelimit.moving_window(storage, per_socket, "socket", message)
+            self.per_socket = ratelimit.SocketWindow(per_socket, message)
             self.per_client = ratelimit.moving_window(storage, per_client, "client", message)
             self.per_address = ratelimit.moving_window(storage, per_address, "ip", message)
+
+    def forget(self, sid):
+        """A Socket.IO session ended: its own count goes with it."""
+        self.per_socket.forget(sid)
 
     def hit(self, address, sid=None, who=None):
         """Count one post; raise :class:`RateLimited` if a limit is exceeded.

@@ -198,6 +198,7 @@ class WallNamespace(socketio.Namespace):
     def disconnect(self, sid):
         """A client went away: it leaves its walls and stops counting as online."""
         self._who.pop(sid, None)
+        self.posts.limits.forget(sid)
         self.delivery.disconnect(sid)
 
 

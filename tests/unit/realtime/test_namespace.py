@@ -148,8 +148,12 @@ def test_rate_limited_with_retry_after(redis_url):
         # another connection has its own allowance
         other = socketio.test_client(app, namespace=NS)
         assert ack(other, "add to wall", data)["ok"]
+        # counted in this process, no Redis round trip; gone with the session
+        per_socket = app.extensions["wall.posts"].limits.per_socket
+        assert len(per_socket) == 2
         sc.disconnect(NS)
         other.disconnect(NS)
+        assert len(per_socket) == 0
     finally:
         stop_app(app)
 

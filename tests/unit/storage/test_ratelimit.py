@@ -37,3 +37,35 @@ def test_each_caller_has_its_own_window(limits):
 def test_no_limit_never_refuses():
     for _ in range(1000):
         ratelimit.NoLimit().hit("a")
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_socket_window_is_a_moving_window_per_session_counted_here():
+    clock = Clock()
+    window = ratelimit.SocketWindow("3/10 seconds", "wait %d s", clock=clock)
+    for _ in range(3):
+        window.hit("s1")
+        clock.now += 1
+    with pytest.raises(RateLimited) as refused:
+        window.hit("s1")  # 3 in the last 10 s
+    assert refused.value.retry_after == 7 and str(refused.value) == "wait 7 s"
+    window.hit("s2")  # another session has its own
+    clock.now += 7.5  # the first hit leaves the window: one more, and only one
+    window.hit("s1")
+    with pytest.raises(RateLimited):
+        window.hit("s1")
+    clock.now += 1
+    window.hit("s1")
+    assert len(window) == 2
+    window.forget("s1")
+    window.forget("gone")
+    assert len(window) == 1
+    for _ in range(3):
+        window.hit("s1")  # a session that ended starts afresh
