@@ -34,9 +34,11 @@ class PostLimits:
     """
 
     def __init__(self, storage, per_socket, per_client, per_address):
+        self.hits = None
         if storage is None:
             self.per_socket = self.per_client = self.per_address = ratelimit.NoLimit()
         else:
+            self.hits = ratelimit.Hits(storage)
             message = "Too many posts; wait %d s before posting again."
             self.per_socket = ratelimit.SocketWindow(per_socket, message)
             self.per_client = ratelimit.moving_window(storage, per_client, "client", message)
@@ -51,11 +53,15 @@ class PostLimits:
 
         :param who: the client (:func:`wall.domain.clients.who`).
         """
+        if self.hits is None:
+            return
         if sid is not None:
             self.per_socket.hit(sid)
+        checks = []
         if who is not None and who != "s:%s" % sid:  # a session without cookie: counted above
-            self.per_client.hit(who)
-        self.per_address.hit(address)
+            checks.append((self.per_client, who))
+        checks.append((self.per_address, address))
+        self.hits.hit(checks)
 
 
 class PostService:

@@ -11,10 +11,12 @@ import math
 import threading
 import time
 
+import redis
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from ..errors import RateLimited
+from .batch import Batch
 
 #: who a limit is counted for when a request carries no client address
 UNKNOWN = "unknown"
@@ -37,15 +39,26 @@ class Limit:
         """Count one for ``who``; raise :class:`RateLimited` past the limit."""
         who = who or UNKNOWN
         if not self._limiter.hit(self._item, self._kind, who):
-            self._refuse(who)
+            self.refuse(who)
+
+    def counted(self, who):
+        """Count one for ``who``; False (and nothing counted) past the limit."""
+        return self._limiter.hit(self._item, self._kind, who or UNKNOWN)
+
+    def acquire_call(self, storage, who, now):
+        """``(key, args)`` of the moving-window script ``limits`` runs for a hit."""
+        key = storage.prefixed_key(self._item.key_for(self._kind, who or UNKNOWN))
+        return key, (now, self._item.amount, self._item.get_expiry(), 1)
 
     def check(self, who):
         """Raise :class:`RateLimited` if ``who`` is past the limit, counting nothing."""
         who = who or UNKNOWN
         if not self._limiter.test(self._item, self._kind, who):
-            self._refuse(who)
+            self.refuse(who)
 
-    def _refuse(self, who):
+    def refuse(self, who):
+        """Raise :class:`RateLimited` for ``who``, with the seconds its window still runs."""
+        who = who or UNKNOWN
         # The same key as the hit, or the wait would be read off an empty window.
         reset = self._limiter.get_window_stats(self._item, self._kind, who).reset_time
         retry_after = max(1, math.ceil(reset - time.time()))
@@ -90,6 +103,85 @@ class SocketWindow:
     def __len__(self):
         """Sessions counted now."""
         return len(self._hits)
+
+
+class Hits:
+    """Moving-window limits checked in turn, a post's limits after its socket's.
+
+    Each check is the ``limits`` library's own moving-window script; each
+    refused check stops there (what comes after it is not counted). Checks
+    of concurrent posts go to Redis together, one pipeline per step
+    (:class:`wall.storage.batch.Batch`), where one by one each post's checks
+    cost as much server time as storing the post, which is batched.
+    Where the storage is a Redis Cluster (keys on many nodes) they go one by
+    one, as ``limits`` sends them.
+
+    :param storage: the ``limits`` storage the limits count in.
+    """
+
+    def __init__(self, storage):
+        self.storage = storage
+        self._script = getattr(storage, "lua_acquire_moving_window", None)
+        self._batch = Batch(self._one, self._many) if self.batches(storage) else None
+
+    @staticmethod
+    def batches(storage):
+        """True if checks on ``storage`` can share a pipeline (one Redis, or Sentinel's master)."""
+        from limits.storage import RedisClusterStorage, RedisStorage
+
+        return (
+            isinstance(storage, RedisStorage)
+            and not isinstance(storage, RedisClusterStorage)
+            and hasattr(storage, "lua_acquire_moving_window")
+            and hasattr(storage, "prefixed_key")
+        )
+
+    def hit(self, checks):
+        """Count one on each ``(Limit, who)`` in turn; raise :class:`RateLimited`
+        at the first that is past its limit."""
+        refused = self._batch.call(checks) if self._batch is not None else self._one(checks)
+        if refused is not None:
+            limit, who = refused
+            limit.refuse(who)
+
+    @staticmethod
+    def _one(checks):
+        for limit, who in checks:
+            if not limit.counted(who):
+                return limit, who
+        return None
+
+    def _many(self, items):
+        results = [None] * len(items)
+        going, step = list(range(len(items))), 0
+        while going:
+            pipe = self.storage.get_connection().pipeline(transaction=False)
+            now, sent = time.time(), []
+            for i in going:
+                if step < len(items[i]):
+                    limit, who = items[i][step]
+                    key, args = limit.acquire_call(self.storage, who, now)
+                    pipe.execute_command("EVALSHA", self._script.sha, 1, key, *args)
+                    sent.append(i)
+            if not sent:
+                break
+            going = []
+            for i, reply in zip(sent, pipe.execute(raise_on_error=False)):
+                if isinstance(reply, redis.exceptions.NoScriptError):
+                    # Redis lost its script cache: the rest of this post's
+                    # checks alone, through the script object, which loads it.
+                    try:
+                        results[i] = self._one(items[i][step:])
+                    except Exception as exc:
+                        results[i] = exc
+                elif isinstance(reply, Exception):
+                    results[i] = reply
+                elif not reply:
+                    results[i] = items[i][step]
+                else:
+                    going.append(i)
+            step += 1
+        return results
 
 
 def moving_window(storage, limit, kind, message):

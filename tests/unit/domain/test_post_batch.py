@@ -101,5 +101,5 @@ def test_errors_reach_every_waiting_post_and_the_next_batch_still_goes(store, rd
     dead = PostBatch(PostStore(storage.connect("redis://127.0.0.1:1/0"), history=10))
     results = post_concurrently(dead, [("w", "ann", "m%d" % i, None) for i in range(20)])
     assert all(isinstance(r, redis.ConnectionError) for r in results)
-    assert not dead._sending and not dead._queue
+    assert not dead._batch._sending and not dead._batch._queue
     assert batch.add(NewPost("w", "ann", "after")).created
