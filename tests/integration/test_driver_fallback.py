@@ -56,6 +56,7 @@ def test_unchanged_internals_keep_every_eventlet_fast_path_on(start_changed):
         "eventlet.direct_writes",
         "eventlet.buffered_reads",
         "eventlet.ping_timers",
+        "eventlet.released_buffers",
         "eventlet.message_cap",
         "socketio.emits",
         "socketio.sessions",

@@ -1,6 +1,6 @@
 """Everything specific to eventlet: its WebSocket's and engine.io's per-socket costs.
 
-Five patches, each checked before it is applied (:mod:`wall.drivers`):
+Six patches, each checked before it is applied (:mod:`wall.drivers`):
 
 - **direct writes**: engine.io gives every WebSocket a writer greenlet fed by
   a queue. A frame may skip that queue when doing so cannot reorder or
@@ -23,6 +23,9 @@ Five patches, each checked before it is applied (:mod:`wall.drivers`):
   that sleeps for the ping interval, so every idle connection holds a
   started greenlet with its own saved stack for its whole life. A timer
   that starts the send only when it is due holds a few hundred bytes.
+- **released buffers**: eventlet's WSGI server keeps the request's buffered
+  read and write files (24 kB) for a connection's life; an upgraded
+  WebSocket uses the socket itself, so they are closed at the upgrade.
 - **message cap**: eventlet checks each frame against ``max_frame_length``
   but joins the fragments of a message without limit; here the whole
   message is capped, so one client cannot make the server hold any amount
@@ -37,6 +40,7 @@ This module imports eventlet only when :func:`install` runs (``app.py``,
 after monkey-patching), so it can be loaded anywhere to check its targets.
 """
 
+import functools
 import logging
 
 from . import Patch, Target, replaces
@@ -142,6 +146,37 @@ MESSAGE_CAP = Patch(
 )
 
 
+RELEASED_BUFFERS = Patch(
+    "eventlet.released_buffers",
+    "an upgraded WebSocket gives back its HTTP request's buffered files (about 24 kB)",
+    [
+        # makes the buffered files, and the environ the release travels in
+        Target(
+            "eventlet.wsgi",
+            "HttpProtocol.setup",
+            "eventlet",
+            "a016670ef277",
+            sets=("rfile", "wfile"),
+        ),
+        Target("eventlet.wsgi", "HttpProtocol.get_environ", "eventlet", "b8865250e21c"),
+        # after the app, an upgraded request writes nothing and reads no body
+        Target("eventlet.wsgi", "HttpProtocol.handle_one_response", "eventlet", "b2ae04db91bb"),
+        # the handshake's reply goes out on the socket itself, not the files
+        Target(
+            "eventlet.websocket", "WebSocketWSGI._handle_hybi_request", "eventlet", "c21772ffb631"
+        ),
+        _WEBSOCKET_INIT,
+        Target(
+            "eventlet.websocket",
+            "WebSocket.__init__",
+            "eventlet",
+            "93b64676c16d",
+            sets=("socket", "environ"),
+        ),
+    ],
+    TESTED,
+)
+
 NO_TRACEBACKS = Patch(
     "eventlet.no_tracebacks",
     "eventlet's WSGI server sends no traceback to clients (debug=False)",
@@ -173,6 +208,9 @@ def install():
     if PING_TIMERS.usable() and not PING_TIMERS.active:
         ping_from_timers(engineio.socket.Socket, eventlet.spawn_after)
         PING_TIMERS.active = True
+    if RELEASED_BUFFERS.usable() and not RELEASED_BUFFERS.active:
+        release_upgraded_buffers(eventlet.wsgi.HttpProtocol, websocket_class)
+        RELEASED_BUFFERS.active = True
     if DIRECT_WRITES.usable() and not DIRECT_WRITES.active:
         write_directly(engineio.socket.Socket, websocket_class, eventlet.spawn_n)
         DIRECT_WRITES.active = True
@@ -312,6 +350,52 @@ def buffer_reads(websocket_class):
             self.socket = BufferedReceiver(self.socket)
 
     websocket_class.__init__ = buffered_init
+
+
+# -- released buffers --------------------------------------------------------------
+
+#: the environ key of an HTTP request's :func:`_release` (popped at the upgrade)
+RELEASE_KEY = "wall.release_buffers"
+
+
+def release_upgraded_buffers(protocol_class, websocket_class):
+    """Close the request's buffered files once its WebSocket is set up.
+
+    eventlet's WSGI server reads each request through an 8 kB buffered file
+    and writes through a 16 kB one, and keeps both for the connection's
+    life; an upgraded WebSocket reads and writes the socket itself, so for
+    an idle connection they were a third of its memory. Closing a file
+    frees its buffer and leaves the socket open (the server's own close at
+    the end finds them closed).
+    """
+    get_environ = protocol_class.get_environ
+
+    @replaces(get_environ)
+    def environ_with_release(self, *args, **kwargs):
+        environ = get_environ(self, *args, **kwargs)
+        environ[RELEASE_KEY] = functools.partial(_release, self.rfile, self.wfile)
+        return environ
+
+    protocol_class.get_environ = environ_with_release
+    init = websocket_class.__init__
+
+    @replaces(init)
+    def releasing_init(self, sock, environ, *args, **kwargs):
+        init(self, sock, environ, *args, **kwargs)
+        release = environ.pop(RELEASE_KEY, None)
+        if release is not None and not self.client:
+            release()
+
+    websocket_class.__init__ = releasing_init
+
+
+def _release(rfile, wfile):
+    try:
+        wfile.flush()
+    except OSError:
+        pass  # the connection is gone: the WebSocket finds out
+    wfile.close()
+    rfile.close()
 
 
 # -- ping timers -------------------------------------------------------------------

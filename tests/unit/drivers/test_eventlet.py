@@ -247,3 +247,73 @@ def test_a_handler_s_exception_reaches_the_client_as_a_500_without_its_traceback
         listener.close()
     assert reply.startswith(b"HTTP/1.1 500"), reply
     assert b"Traceback" not in reply and b"secret detail" not in reply, reply
+
+
+# -- released buffers ----------------------------------------------------------------
+
+
+@pytest.mark.timeout(20)
+def test_an_upgraded_websocket_gives_back_the_request_s_buffered_files(monkeypatch):
+    eventlet = pytest.importorskip("eventlet")
+    eventlet_wsgi = pytest.importorskip("eventlet.wsgi")
+    eventlet_websocket = pytest.importorskip("eventlet.websocket")
+    import json
+
+    class Protocol(eventlet_wsgi.HttpProtocol):
+        pass
+
+    library_websocket = eventlet_websocket.RFC6455WebSocket
+
+    class WebSocket(library_websocket):
+        pass
+
+    driver.release_upgraded_buffers(Protocol, WebSocket)
+    # the handshake builds the module's class: this test's, for this test only
+    monkeypatch.setattr(eventlet_websocket, "RFC6455WebSocket", WebSocket)
+
+    def upgraded(ws):
+        rfile = ws.environ["wsgi.input"].rfile
+        ws.send(json.dumps({"closed": rfile.closed, "key": driver.RELEASE_KEY in ws.environ}))
+        ws.send(ws.wait())  # the socket itself still works both ways
+
+    websocket_app = eventlet_websocket.WebSocketWSGI(upgraded)
+
+    def app(environ, start_response):
+        if environ.get("HTTP_UPGRADE"):
+            return websocket_app(environ, start_response)
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    listener = eventlet.listen(("127.0.0.1", 0))
+    serving = eventlet.spawn(
+        eventlet_wsgi.server, listener, app, protocol=Protocol, log_output=False
+    )
+    try:
+        with eventlet.Timeout(10):
+            # plain requests keep their files: two on one connection
+            plain = eventlet.connect(listener.getsockname())
+            for _ in range(2):
+                plain.sendall(b"GET / HTTP/1.1\r\nHost: wall\r\n\r\n")
+                reply = b""
+                while not reply.endswith(b"ok"):
+                    reply += plain.recv(4096)
+                assert reply.startswith(b"HTTP/1.1 200")
+            plain.close()
+            client = eventlet.connect(listener.getsockname())
+            client.sendall(
+                b"GET /ws HTTP/1.1\r\nHost: wall\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                b"Sec-WebSocket-Version: 13\r\n\r\n"
+            )
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(1)
+            assert head.startswith(b"HTTP/1.1 101"), head
+            ws = library_websocket(client, {}, 13, client=True)
+            assert json.loads(ws.wait()) == {"closed": True, "key": False}
+            ws.send("echo")
+            assert ws.wait() == "echo"
+            client.close()
+    finally:
+        serving.kill()
+        listener.close()

@@ -30,6 +30,7 @@ def test_there_is_a_patch_for_every_fast_path_and_hook():
         "eventlet.direct_writes",
         "eventlet.buffered_reads",
         "eventlet.ping_timers",
+        "eventlet.released_buffers",
         "eventlet.message_cap",
         "gevent.message_cap",
         "eventlet.no_tracebacks",
