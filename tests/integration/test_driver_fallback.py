@@ -68,7 +68,12 @@ def test_unchanged_internals_keep_every_eventlet_fast_path_on(start_changed):
 
 def test_under_gevent_its_own_patches_are_on_and_eventlet_s_are_off(start_changed):
     server = start_changed(async_mode="gevent")
-    for name in ("gevent.message_cap", "gevent.direct_writes", "gevent.ping_timers"):
+    for name in (
+        "gevent.message_cap",
+        "gevent.direct_writes",
+        "gevent.ping_timers",
+        "gevent.released_buffers",
+    ):
         assert metric(server, 'wall_fast_path{name="%s"}' % name) == 1, name
     assert metric(server, 'wall_fast_path{name="eventlet.direct_writes"}') == 0
     assert metric(server, 'wall_fast_path{name="socketio.emits"}') == 1

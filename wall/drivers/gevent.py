@@ -1,7 +1,7 @@
 """Everything specific to gevent: simple-websocket's limits and per-socket costs.
 
 Under gevent, engine.io serves WebSockets through simple-websocket (when
-gevent-websocket is not installed). Three patches, each checked before it
+gevent-websocket is not installed). Four patches, each checked before it
 is applied (:mod:`wall.drivers`):
 
 - **message cap**: engine.io passes simple-websocket no message size limit
@@ -29,6 +29,9 @@ is applied (:mod:`wall.drivers`):
   an extension (permessage-deflate, ``WALL_WEBSOCKET_COMPRESSION=on``), or
   whose socket is not a plain gevent socket (TLS), keep the queue for their
   frames (their sends are still whole).
+- **released buffers**: gevent's WSGI server keeps the request's 8 kB
+  buffered file for a connection's life; simple-websocket uses a duplicate
+  of the socket, so the file is closed once the WebSocket is set up.
 - **ping timers**: engine.io sends each session's next PING from a greenlet
   that sleeps for the ping interval, so every idle connection holds a
   started greenlet with its own saved stack. ``gevent.spawn_later`` starts
@@ -112,6 +115,28 @@ DIRECT_WRITES = Patch(
     TESTED,
 )
 
+RELEASED_BUFFERS = Patch(
+    "gevent.released_buffers",
+    "an upgraded WebSocket gives back its HTTP request's buffered file (about 8 kB)",
+    [
+        # takes a dup of the request's socket, read and written from then on
+        Target(
+            "simple_websocket.ws",
+            "Server.__init__",
+            "simple-websocket",
+            "daea66f7fe24",
+            sets=("environ", "mode"),
+        ),
+        # the request's buffered file; a closed one ends the connection's requests
+        Target("gevent.pywsgi", "WSGIHandler.__init__", "gevent", "c3d9e1009c3a", sets=("rfile",)),
+        Target("gevent.pywsgi", "WSGIHandler.handle_one_request", "gevent", "14e946e9fb33"),
+        # an upgrade's wsgi.input is that file itself
+        Target("gevent.pywsgi", "WSGIHandler.get_environ", "gevent", "fbd39b74e42d"),
+        Target("gevent.pywsgi", "WSGIHandler.handle_one_response", "gevent", "16fcb501fa89"),
+    ],
+    TESTED,
+)
+
 PING_TIMERS = Patch(
     "gevent.ping_timers",
     "engine.io pings come from timers instead of a sleeping greenlet per session",
@@ -144,6 +169,11 @@ def install():
             engineio.socket.Socket, gevent.socket.socket, gevent.lock.Semaphore, gevent.spawn
         )
         DIRECT_WRITES.active = True
+    if RELEASED_BUFFERS.usable() and not RELEASED_BUFFERS.active:
+        import simple_websocket.ws
+
+        release_upgraded_buffers(simple_websocket.ws.Server)
+        RELEASED_BUFFERS.active = True
     if PING_TIMERS.usable() and not PING_TIMERS.active:
         import engineio.socket
         import gevent
@@ -156,6 +186,34 @@ def _simple_websocket_serves(driver_module):
     base = importlib.import_module("engineio.async_drivers._websocket_wsgi").SimpleWebSocketWSGI
     cls = getattr(driver_module, "WebSocketWSGI", None)
     return isinstance(cls, type) and issubclass(cls, base)
+
+
+# -- released buffers --------------------------------------------------------------
+
+
+def release_upgraded_buffers(server_class):
+    """Close the request's buffered file once simple-websocket has its own socket.
+
+    gevent's WSGI server reads each request through an 8 kB buffered file
+    and keeps it for the connection's life; simple-websocket reads and
+    writes a duplicate of the socket, so for an idle connection the file
+    was only memory. Closing it frees its buffer and leaves both sockets
+    open; the server then takes no further request on that connection.
+    """
+    init = server_class.__init__
+
+    @replaces(init)
+    def releasing_init(self, environ, *args, **kwargs):
+        init(self, environ, *args, **kwargs)
+        if self.mode == "gevent":
+            # where simple-websocket found the socket it duplicated
+            rfile = environ.get("wsgi.input")
+            if not hasattr(rfile, "raw") and hasattr(rfile, "rfile"):
+                rfile = rfile.rfile
+            if hasattr(rfile, "raw"):
+                rfile.close()
+
+    server_class.__init__ = releasing_init
 
 
 # -- message cap -------------------------------------------------------------------

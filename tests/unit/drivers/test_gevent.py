@@ -274,3 +274,81 @@ def test_pings_come_from_a_timer_once_per_cycle_and_their_timeouts_from_another(
     ping(*ping_args)
     check(*check_args)
     assert len(sent) == 1 and len(checks) == 1, "a closed session was pinged or checked"
+
+
+# -- released buffers ----------------------------------------------------------------
+
+
+def _read_text_frame(sock):
+    head = b""
+    while len(head) < 2:
+        head += sock.recv(2 - len(head))
+    assert head[0] == 0x81 and head[1] < 126, head  # a short, unmasked text frame
+    payload = b""
+    while len(payload) < head[1]:
+        payload += sock.recv(head[1] - len(payload))
+    return payload.decode()
+
+
+@pytest.mark.timeout(20)
+def test_an_upgraded_websocket_gives_back_the_request_s_buffered_file():
+    pytest.importorskip("gevent")
+    import json
+
+    import gevent.event
+    import gevent.pywsgi
+    import gevent.selectors
+    import gevent.socket
+    import simple_websocket.ws
+
+    from tests.support.raw_websocket import frame
+
+    class Server(simple_websocket.ws.Server):
+        pass
+
+    driver.release_upgraded_buffers(Server)
+
+    def app(environ, start_response):
+        if not environ.get("HTTP_UPGRADE"):
+            start_response("200 OK", [("Content-Length", "2")])
+            return [b"ok"]
+        ws = Server(
+            environ,
+            thread_class=lambda target: gevent.Greenlet(target),
+            event_class=gevent.event.Event,
+            selector_class=gevent.selectors.DefaultSelector,
+        )
+        rfile = environ["wsgi.input"]  # an upgrade's is the buffered file itself
+        ws.send(json.dumps({"closed": rfile.closed}))
+        ws.send(ws.receive(timeout=5))  # the socket still works both ways
+        ws.close()
+        return []
+
+    server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), app, log=None)
+    server.start()
+    try:
+        with gevent.Timeout(10):
+            plain = gevent.socket.create_connection(("127.0.0.1", server.server_port))
+            for _ in range(2):  # plain requests keep their file: two on one connection
+                plain.sendall(b"GET / HTTP/1.1\r\nHost: wall\r\n\r\n")
+                reply = b""
+                while not reply.endswith(b"ok"):
+                    reply += plain.recv(4096)
+                assert reply.startswith(b"HTTP/1.1 200")
+            plain.close()
+            client = gevent.socket.create_connection(("127.0.0.1", server.server_port))
+            client.sendall(
+                b"GET /ws HTTP/1.1\r\nHost: wall\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                b"Sec-WebSocket-Version: 13\r\n\r\n"
+            )
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(1)
+            assert head.startswith(b"HTTP/1.1 101"), head
+            assert json.loads(_read_text_frame(client)) == {"closed": True}
+            client.sendall(frame("echo"))
+            assert _read_text_frame(client) == "echo"
+            client.close()
+    finally:
+        server.stop(timeout=1)
