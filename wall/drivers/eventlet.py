@@ -21,8 +21,9 @@ Six patches, each checked before it is applied (:mod:`wall.drivers`):
   and serves from that buffer, and unmasks the payload as one integer.
 - **ping timers**: engine.io sends each session's next PING from a task
   that sleeps for the ping interval, so every idle connection holds a
-  started greenlet with its own saved stack for its whole life. A timer
-  that starts the send only when it is due holds a few hundred bytes.
+  started greenlet with its own saved stack for its whole life. A bare
+  timer of the hub that spawns the send only when it is due holds a few
+  hundred bytes.
 - **released buffers**: eventlet's WSGI server keeps the request's buffered
   read and write files (24 kB) for a connection's life; an upgraded
   WebSocket uses the socket itself, so they are closed at the upgrade.
@@ -44,7 +45,7 @@ import functools
 import logging
 
 from . import Patch, Target, replaces
-from .ping_timers import ping_from_timers
+from .ping_timers import ping_from_timers, spawn_when_due
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def install():
         buffer_reads(websocket_class)
         BUFFERED_READS.active = True
     if PING_TIMERS.usable() and not PING_TIMERS.active:
-        ping_from_timers(engineio.socket.Socket, eventlet.spawn_after)
+        ping_from_timers(engineio.socket.Socket, spawn_when_due(_hub_timer, eventlet.spawn_n))
         PING_TIMERS.active = True
     if RELEASED_BUFFERS.usable() and not RELEASED_BUFFERS.active:
         release_upgraded_buffers(eventlet.wsgi.HttpProtocol, websocket_class)
@@ -350,6 +351,15 @@ def buffer_reads(websocket_class):
             self.socket = BufferedReceiver(self.socket)
 
     websocket_class.__init__ = buffered_init
+
+
+# -- ping timers ---------------------------------------------------------------------
+
+
+def _hub_timer(delay, callback, *args):
+    import eventlet.hubs
+
+    eventlet.hubs.get_hub().schedule_call_global(delay, callback, *args)
 
 
 # -- released buffers --------------------------------------------------------------

@@ -34,8 +34,8 @@ is applied (:mod:`wall.drivers`):
   of the socket, so the file is closed once the WebSocket is set up.
 - **ping timers**: engine.io sends each session's next PING from a greenlet
   that sleeps for the ping interval, so every idle connection holds a
-  started greenlet with its own saved stack. ``gevent.spawn_later`` starts
-  one only when the ping is due.
+  started greenlet with its own saved stack. Here a bare timer of gevent's
+  loop waits, and a greenlet is spawned only when the ping is due.
 
 This module imports gevent only when :func:`install` or :class:`Serving`
 runs, so it can be loaded anywhere to check its targets.
@@ -178,7 +178,9 @@ def install():
         import engineio.socket
         import gevent
 
-        ping_from_timers(engineio.socket.Socket, gevent.spawn_later)
+        ping_from_timers(
+            engineio.socket.Socket, ping_timers.spawn_when_due(_loop_timer, gevent.spawn_raw)
+        )
         PING_TIMERS.active = True
 
 
@@ -369,6 +371,13 @@ def _extensions(websocket):
 
 # -- ping timers -------------------------------------------------------------------
 # (as in wall/drivers/eventlet.py, with gevent's timer, and one more)
+
+
+def _loop_timer(delay, callback, *args):
+    import gevent
+
+    # a started watcher is kept by the loop until it fires
+    gevent.get_hub().loop.timer(delay).start(callback, *args)
 
 
 def ping_from_timers(engineio_socket_class, spawn_later):

@@ -14,6 +14,27 @@ from . import replaces
 PING_CHECK_MARGIN = 0.1
 
 
+def spawn_when_due(start_timer, spawn):
+    """A ``spawn_later(delay, fn, *args)`` that holds only a timer until it is due.
+
+    The libraries' own ``spawn_later`` (``spawn_after`` in eventlet) makes
+    the greenlet at once, with its task object, for the whole wait: per idle
+    connection, one for its next ping (and under gevent one more for that
+    ping's timeout), about 1 to 2 kB under eventlet and 3.7 kB under gevent
+    (docs/performance.md). Here the hub's bare timer waits, and the task is
+    spawned when it fires (a timer's callback runs in the hub itself, where
+    nothing may block).
+
+    :param start_timer: ``(delay, callback, *args)``: the hub's timer.
+    :param spawn: starts ``fn(*args)`` in a new task, fire-and-forget.
+    """
+
+    def spawn_later(delay, fn, *args):
+        start_timer(delay, spawn, fn, *args)
+
+    return spawn_later
+
+
 def ping_from_timers(engineio_socket_class, spawn_later, check_pong=False):
     """Replace ``schedule_ping``: a timer (``spawn_later(delay, fn, *args)``)
     instead of a sleeping greenlet.

@@ -317,3 +317,20 @@ def test_an_upgraded_websocket_gives_back_the_request_s_buffered_files(monkeypat
     finally:
         serving.kill()
         listener.close()
+
+
+def test_a_ping_timer_holds_no_greenlet_until_it_is_due():
+    eventlet = pytest.importorskip("eventlet")
+    import gc
+
+    from wall.drivers import ping_timers
+
+    fired = []
+    later = ping_timers.spawn_when_due(driver._hub_timer, eventlet.spawn_n)
+    greenlets = sum(1 for o in gc.get_objects() if type(o).__name__ == "GreenThread")
+    for i in range(50):
+        # what is called may block: it runs in its own task, not in the hub
+        later(0.05, lambda i=i: (eventlet.sleep(0), fired.append(i)))
+    assert sum(1 for o in gc.get_objects() if type(o).__name__ == "GreenThread") == greenlets
+    eventlet.sleep(0.3)
+    assert sorted(fired) == list(range(50))

@@ -352,3 +352,22 @@ def test_an_upgraded_websocket_gives_back_the_request_s_buffered_file():
             client.close()
     finally:
         server.stop(timeout=1)
+
+
+def test_a_ping_timer_holds_no_greenlet_until_it_is_due():
+    gevent = pytest.importorskip("gevent")
+    import gc
+
+    import greenlet
+
+    fired = []
+    later = ping_timers.spawn_when_due(driver._loop_timer, gevent.spawn_raw)
+    gevent.get_hub()  # the hub's own greenlet, made once
+    before = sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet))
+    for i in range(50):
+        # what is called may block: it runs in its own greenlet, not in the hub
+        later(0.05, lambda i=i: (gevent.sleep(0), fired.append(i)))
+    gc.collect()  # nobody here keeps the timers: the loop does
+    assert sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet)) == before
+    gevent.sleep(0.3)
+    assert sorted(fired) == list(range(50))
