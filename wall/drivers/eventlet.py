@@ -43,6 +43,7 @@ after monkey-patching), so it can be loaded anywhere to check its targets.
 
 import functools
 import logging
+import weakref
 
 from . import Patch, Target, replaces
 from .ping_timers import ping_from_timers, spawn_when_due
@@ -157,9 +158,11 @@ RELEASED_BUFFERS = Patch(
             "HttpProtocol.setup",
             "eventlet",
             "a016670ef277",
-            sets=("rfile", "wfile"),
+            sets=("rfile", "wfile", "connection"),
         ),
         Target("eventlet.wsgi", "HttpProtocol.get_environ", "eventlet", "b8865250e21c"),
+        # stopping, it closes the sockets of connections it thinks idle
+        Target("eventlet.wsgi", "server", "eventlet", "8db9f629ea68"),
         # after the app, an upgraded request writes nothing and reads no body
         Target("eventlet.wsgi", "HttpProtocol.handle_one_response", "eventlet", "b2ae04db91bb"),
         # the handshake's reply goes out on the socket itself, not the files
@@ -375,15 +378,15 @@ def release_upgraded_buffers(protocol_class, websocket_class):
     and writes through a 16 kB one, and keeps both for the connection's
     life; an upgraded WebSocket reads and writes the socket itself, so for
     an idle connection they were a third of its memory. Closing a file
-    frees its buffer and leaves the socket open (the server's own close at
-    the end finds them closed).
+    frees its buffer; unbuffered files take their place, so the socket stays
+    open as long as before.
     """
     get_environ = protocol_class.get_environ
 
     @replaces(get_environ)
     def environ_with_release(self, *args, **kwargs):
         environ = get_environ(self, *args, **kwargs)
-        environ[RELEASE_KEY] = functools.partial(_release, self.rfile, self.wfile)
+        environ[RELEASE_KEY] = functools.partial(_release, weakref.ref(self))
         return environ
 
     protocol_class.get_environ = environ_with_release
@@ -399,13 +402,23 @@ def release_upgraded_buffers(protocol_class, websocket_class):
     websocket_class.__init__ = releasing_init
 
 
-def _release(rfile, wfile):
+def _release(protocol_ref):
+    protocol = protocol_ref()
+    if protocol is None:
+        return
+    # Unbuffered files in their place hold the socket open as the buffered
+    # ones did: eventlet's server, when it stops, closes the sockets of the
+    # connections it thinks idle, a WebSocket's among them, and relies on
+    # the open files to keep the socket until the connection's handler ends.
+    old = protocol.rfile, protocol.wfile
+    protocol.rfile = protocol.connection.makefile("rb", 0)
+    protocol.wfile = protocol.connection.makefile("wb", 0)
     try:
-        wfile.flush()
+        old[1].flush()
     except OSError:
         pass  # the connection is gone: the WebSocket finds out
-    wfile.close()
-    rfile.close()
+    for buffered in old:
+        buffered.close()  # frees its buffer, even where it is still referenced
 
 
 # -- ping timers -------------------------------------------------------------------
