@@ -162,7 +162,14 @@ def close_on_undecodable(engineio_socket_class):
         wait = ws.wait
 
         def checked_wait():
-            data = wait()
+            try:
+                data = wait()
+            except UnicodeDecodeError as exc:
+                # A text frame that is not UTF-8: engine.io's loop would end
+                # on it, but during an upgrade's probe nothing catches it and
+                # the web server would answer a 500 into the upgraded stream.
+                _undecodable("a text frame that is not UTF-8 (%s)" % exc.reason)
+                return None
             if data is not None and not decodable(data):
                 _undecodable("%r" % (data[:20],))
                 return None  # engine.io's loop ends and closes the session

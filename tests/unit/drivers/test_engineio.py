@@ -40,6 +40,17 @@ def test_an_undecodable_message_ends_the_handler_s_loop_as_a_close():
 
     driver.close_on_undecodable(Socket)
     assert Socket()._websocket_handler(WebSocket(["40/wall,", "", "4late"])) == ["40/wall,"]
+    # a text frame that is not UTF-8 fails in the WebSocket's own decoding
+    not_utf8 = UnicodeDecodeError("utf-8", b"\xed", 0, 1, "invalid continuation byte")
+
+    class Undecodable(WebSocket):
+        def wait(self):
+            frame = super().wait()
+            if isinstance(frame, Exception):
+                raise frame
+            return frame
+
+    assert Socket()._websocket_handler(Undecodable(["2probe", not_utf8, "5"])) == ["2probe"]
 
 
 def test_offences_are_logged_once_per_period(caplog):

@@ -363,11 +363,14 @@ def test_a_ping_timer_holds_no_greenlet_until_it_is_due():
     fired = []
     later = ping_timers.spawn_when_due(driver._loop_timer, gevent.spawn_raw)
     gevent.get_hub()  # the hub's own greenlet, made once
+    gc.collect()
     before = sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet))
     for i in range(50):
         # what is called may block: it runs in its own greenlet, not in the hub
         later(0.05, lambda i=i: (gevent.sleep(0), fired.append(i)))
     gc.collect()  # nobody here keeps the timers: the loop does
-    assert sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet)) == before
+    # gevent.spawn_later would have made 50 greenlets by now
+    made = sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet)) - before
+    assert made < 10, made
     gevent.sleep(0.3)
     assert sorted(fired) == list(range(50))
