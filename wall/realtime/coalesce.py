@@ -38,12 +38,26 @@ class _Call:
         #: False if the call was cut short (the task running it was killed)
         self.finished = False
 
-    def run(self, fn, args):
+    def make(self, fn, args, lock, forget):
+        """Make the call; then ``forget()`` it under ``lock`` and wake who shares it."""
         try:
             self.result = fn(*args)
+            self.finished = True
         except Exception as exc:
             self.error = exc
-        self.finished = True
+            self.finished = True
+        finally:
+            with lock:
+                forget()
+            self.done.set()
+        return self.outcome()
+
+    def joined(self, fn, args):
+        """The outcome of this call, made by another caller (here if it was killed)."""
+        self.done.wait()
+        if not self.finished:
+            return fn(*args)
+        return self.outcome()
 
     def outcome(self):
         if self.error is not None:
@@ -66,17 +80,8 @@ class Shared:
             if lead:
                 call = self._running[key] = _Call()
         if not lead:
-            call.done.wait()
-            if not call.finished:
-                return fn(*args)
-            return call.outcome()
-        try:
-            call.run(fn, args)
-        finally:
-            with self._lock:
-                del self._running[key]
-            call.done.set()
-        return call.outcome()
+            return call.joined(fn, args)
+        return call.make(fn, args, self._lock, lambda: self._running.pop(key))
 
     def __len__(self):
         """Keys with a call running now (for tests)."""
@@ -115,18 +120,13 @@ class Batched:
                     call.started = True
                     state.running, state.next = call, None
             if not lead:
-                call.done.wait()
-                if not call.finished:
-                    return fn(*args)
-                return call.outcome()
-        try:
-            call.run(fn, args)
-        finally:
-            with self._lock:
-                if state.next is None:
-                    del self._keys[key]
-            call.done.set()
-        return call.outcome()
+                return call.joined(fn, args)
+
+        def forget():
+            if state.next is None:
+                del self._keys[key]
+
+        return call.make(fn, args, self._lock, forget)
 
     def __len__(self):
         """Keys with a call running or waiting now (for tests)."""
