@@ -148,8 +148,13 @@ def test_callers_of_a_call_whose_task_was_killed_make_the_call_themselves(kind):
         assert gate.entered.wait(10)
     gate.release.set()
     join_all(killed + others)
-    assert isinstance(died[0], Killed)
-    assert all(r[0] == "v" for r in results), results
+    # Batched: whichever of the waiters wakes first makes the call, so the
+    # one killed need not be the first thread.
+    outcomes = died + results
+    assert sum(isinstance(r, Killed) for r in outcomes) == 1, outcomes
+    if kind is Shared:
+        assert isinstance(died[0], Killed)
+    assert all(r[0] == "v" for r in outcomes if not isinstance(r, Killed)), outcomes
     assert len(coalesced) == 0
 
 
