@@ -18,6 +18,8 @@ dependency bump changes any target.
 - :mod:`.message_queue`: Flask-SocketIO's Redis queue with a liveness check.
 - :mod:`.ping_timers`: engine.io's pings from the async library's timers
   (applied by the eventlet and gevent drivers).
+- :mod:`.writer_tasks`: engine.io's WebSocket writer as a task only while
+  something is queued (applied by the eventlet and gevent drivers).
 - :mod:`.eventlet`, :mod:`.gevent`: what is specific to one async library
   (imported only by ``app.py``, through :func:`install`, when it serves).
 """

@@ -1,6 +1,6 @@
 """Everything specific to eventlet: its WebSocket's and engine.io's per-socket costs.
 
-Six patches, each checked before it is applied (:mod:`wall.drivers`):
+Seven patches, each checked before it is applied (:mod:`wall.drivers`):
 
 - **direct writes**: engine.io gives every WebSocket a writer greenlet fed by
   a queue. A frame may skip that queue when doing so cannot reorder or
@@ -24,6 +24,9 @@ Six patches, each checked before it is applied (:mod:`wall.drivers`):
   started greenlet with its own saved stack for its whole life. A bare
   timer of the hub that spawns the send only when it is due holds a few
   hundred bytes.
+- **writer on demand**: engine.io's writer task per WebSocket waits on its
+  queue for the connection's life; here one runs only while something is
+  queued (:mod:`wall.drivers.writer_tasks`).
 - **released buffers**: eventlet's WSGI server keeps the request's buffered
   read and write files (24 kB) for a connection's life; an upgraded
   WebSocket uses the socket itself, so they are closed at the upgrade.
@@ -45,7 +48,7 @@ import functools
 import logging
 import weakref
 
-from . import Patch, Target, replaces
+from . import Patch, Target, replaces, writer_tasks
 from .ping_timers import ping_from_timers, spawn_when_due
 
 log = logging.getLogger(__name__)
@@ -129,6 +132,13 @@ PING_TIMERS = Patch(
     TESTED,
 )
 
+WRITER_ON_DEMAND = Patch(
+    "eventlet.writer_on_demand",
+    "engine.io's writer task per WebSocket runs only while something is queued",
+    writer_tasks.TARGETS,
+    TESTED,
+)
+
 MESSAGE_CAP = Patch(
     "eventlet.message_cap",
     "a fragmented WebSocket message is capped as a whole at max_frame_length",
@@ -209,8 +219,21 @@ def install():
     if BUFFERED_READS.usable() and not BUFFERED_READS.active:
         buffer_reads(websocket_class)
         BUFFERED_READS.active = True
+    # before direct writes and engine.io's own patches, which wrap its handler
+    if WRITER_ON_DEMAND.usable() and not WRITER_ON_DEMAND.active:
+        import engineio.server
+
+        writer_tasks.kick_on_put(engineio.server.Server)
+        writer_tasks.write_on_demand(engineio.socket.Socket, eventlet.spawn_n)
+        WRITER_ON_DEMAND.active = True
     if PING_TIMERS.usable() and not PING_TIMERS.active:
-        ping_from_timers(engineio.socket.Socket, spawn_when_due(_hub_timer, eventlet.spawn_n))
+        # engine.io's writer closed a WebSocket that sent nothing for a ping
+        # interval and timeout; without it, a timer checks each pong
+        ping_from_timers(
+            engineio.socket.Socket,
+            spawn_when_due(_hub_timer, eventlet.spawn_n),
+            check_pong=WRITER_ON_DEMAND.active,
+        )
         PING_TIMERS.active = True
     if RELEASED_BUFFERS.usable() and not RELEASED_BUFFERS.active:
         release_upgraded_buffers(eventlet.wsgi.HttpProtocol, websocket_class)

@@ -1,7 +1,7 @@
 """Everything specific to gevent: simple-websocket's limits and per-socket costs.
 
 Under gevent, engine.io serves WebSockets through simple-websocket (when
-gevent-websocket is not installed). Four patches, each checked before it
+gevent-websocket is not installed). Five patches, each checked before it
 is applied (:mod:`wall.drivers`):
 
 - **message cap**: engine.io passes simple-websocket no message size limit
@@ -29,6 +29,10 @@ is applied (:mod:`wall.drivers`):
   an extension (permessage-deflate, ``WALL_WEBSOCKET_COMPRESSION=on``), or
   whose socket is not a plain gevent socket (TLS), keep the queue for their
   frames (their sends are still whole).
+- **writer on demand**: engine.io's writer greenlet per WebSocket waits on
+  its queue for the connection's life; here one runs only while something
+  is queued (:mod:`wall.drivers.writer_tasks`; it too pops and starts its
+  sends without yielding in between).
 - **released buffers**: gevent's WSGI server keeps the request's 8 kB
   buffered file for a connection's life; simple-websocket uses a duplicate
   of the socket, so the file is closed once the WebSocket is set up.
@@ -43,7 +47,7 @@ runs, so it can be loaded anywhere to check its targets.
 
 import importlib
 
-from . import Patch, Target, ping_timers, replaces
+from . import Patch, Target, ping_timers, replaces, writer_tasks
 
 TESTED = {"python-engineio": "4.15.1", "simple-websocket": "1.1.0", "gevent": "26.9.0"}
 
@@ -153,9 +157,26 @@ PING_TIMERS = Patch(
 )
 
 
+WRITER_ON_DEMAND = Patch(
+    "gevent.writer_on_demand",
+    "engine.io's writer task per WebSocket runs only while something is queued",
+    writer_tasks.TARGETS,
+    TESTED,
+)
+
+
 def install():
     """Apply every gevent patch whose targets hold (idempotent)."""
     driver = importlib.import_module("engineio.async_drivers.gevent")
+    # before direct writes and engine.io's own patches, which wrap its handler
+    if WRITER_ON_DEMAND.usable() and not WRITER_ON_DEMAND.active:
+        import engineio.server
+        import engineio.socket
+        import gevent
+
+        writer_tasks.kick_on_put(engineio.server.Server)
+        writer_tasks.write_on_demand(engineio.socket.Socket, gevent.spawn_raw)
+        WRITER_ON_DEMAND.active = True
     if MESSAGE_CAP.usable() and not MESSAGE_CAP.active:
         if cap_messages(driver):
             MESSAGE_CAP.active = True
