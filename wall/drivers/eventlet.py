@@ -219,12 +219,8 @@ def install():
     if BUFFERED_READS.usable() and not BUFFERED_READS.active:
         buffer_reads(websocket_class)
         BUFFERED_READS.active = True
-    # before direct writes and engine.io's own patches, which wrap its handler
     if WRITER_ON_DEMAND.usable() and not WRITER_ON_DEMAND.active:
-        import engineio.server
-
-        writer_tasks.kick_on_put(engineio.server.Server)
-        writer_tasks.write_on_demand(engineio.socket.Socket, eventlet.spawn_n)
+        writer_tasks.apply(eventlet.spawn_n)
         WRITER_ON_DEMAND.active = True
     if PING_TIMERS.usable() and not PING_TIMERS.active:
         # engine.io's writer closed a WebSocket that sent nothing for a ping

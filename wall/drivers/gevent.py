@@ -168,14 +168,10 @@ WRITER_ON_DEMAND = Patch(
 def install():
     """Apply every gevent patch whose targets hold (idempotent)."""
     driver = importlib.import_module("engineio.async_drivers.gevent")
-    # before direct writes and engine.io's own patches, which wrap its handler
     if WRITER_ON_DEMAND.usable() and not WRITER_ON_DEMAND.active:
-        import engineio.server
-        import engineio.socket
         import gevent
 
-        writer_tasks.kick_on_put(engineio.server.Server)
-        writer_tasks.write_on_demand(engineio.socket.Socket, gevent.spawn_raw)
+        writer_tasks.apply(gevent.spawn_raw)
         WRITER_ON_DEMAND.active = True
     if MESSAGE_CAP.usable() and not MESSAGE_CAP.active:
         if cap_messages(driver):

@@ -65,6 +65,21 @@ def kicking_queue_class(base):
     return KickingQueue
 
 
+def apply(spawn):
+    """Both halves on engine.io's own classes: the kicking queues and the handler.
+
+    Called by the eventlet and gevent drivers before their direct writes and
+    engine.io's own patches, which wrap the handler this replaces.
+
+    :param spawn: starts ``fn()`` in a new task, fire-and-forget.
+    """
+    import engineio.server
+    import engineio.socket
+
+    kick_on_put(engineio.server.Server)
+    write_on_demand(engineio.socket.Socket, spawn)
+
+
 def kick_on_put(server_class):
     """Sessions' queues (``Server.create_queue()``) call a writer as packets arrive."""
     create_queue = server_class.create_queue
