@@ -36,6 +36,7 @@ def test_changed_internals_switch_the_fast_paths_off_and_posts_still_flow(
     assert "python-socketio 5.18" in log
     assert metric(server, 'wall_fast_path{name="socketio.emits"}') == 0
     assert metric(server, 'wall_fast_path{name="eventlet.direct_writes"}') == 0
+    assert metric(server, 'wall_fast_path{name="eventlet.writer_on_demand"}') == 0
     # untouched patches stay on
     assert metric(server, 'wall_fast_path{name="eventlet.buffered_reads"}') == 1
     assert metric(server, 'wall_fast_path{name="socketio.sessions"}') == 1
@@ -57,6 +58,7 @@ def test_unchanged_internals_keep_every_eventlet_fast_path_on(start_changed):
         "eventlet.buffered_reads",
         "eventlet.ping_timers",
         "eventlet.released_buffers",
+        "eventlet.writer_on_demand",
         "eventlet.message_cap",
         "socketio.emits",
         "socketio.sessions",
@@ -73,6 +75,7 @@ def test_under_gevent_its_own_patches_are_on_and_eventlet_s_are_off(start_change
         "gevent.direct_writes",
         "gevent.ping_timers",
         "gevent.released_buffers",
+        "gevent.writer_on_demand",
     ):
         assert metric(server, 'wall_fast_path{name="%s"}' % name) == 1, name
     assert metric(server, 'wall_fast_path{name="eventlet.direct_writes"}') == 0
