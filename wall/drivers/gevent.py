@@ -35,7 +35,8 @@ is applied (:mod:`wall.drivers`):
   sends without yielding in between).
 - **released buffers**: gevent's WSGI server keeps the request's 8 kB
   buffered file for a connection's life; simple-websocket uses a duplicate
-  of the socket, so the file is closed once the WebSocket is set up.
+  of the socket, so the file and the request's own socket are closed once
+  the WebSocket is set up (one open file per WebSocket instead of two).
 - **ping timers**: engine.io sends each session's next PING from a greenlet
   that sleeps for the ping interval, so every idle connection holds a
   started greenlet with its own saved stack. Here a bare timer of gevent's
@@ -121,7 +122,8 @@ DIRECT_WRITES = Patch(
 
 RELEASED_BUFFERS = Patch(
     "gevent.released_buffers",
-    "an upgraded WebSocket gives back its HTTP request's buffered file (about 8 kB)",
+    "an upgraded WebSocket gives back its HTTP request's buffered file (about 8 kB) "
+    "and the request's socket, which simple-websocket duplicated (one open file)",
     [
         # takes a dup of the request's socket, read and written from then on
         Target(
@@ -216,8 +218,11 @@ def release_upgraded_buffers(server_class):
     gevent's WSGI server reads each request through an 8 kB buffered file
     and keeps it for the connection's life; simple-websocket reads and
     writes a duplicate of the socket, so for an idle connection the file
-    was only memory. Closing it frees its buffer and leaves both sockets
-    open; the server then takes no further request on that connection.
+    was only memory, and the request's own socket an open file that nothing
+    reads or writes. Closing both frees the buffer and one of the two file
+    descriptors (the connection stays open on the duplicate); the server
+    then takes no further request on that connection, and its last reads
+    and close on the closed socket fail quietly as on a socket the peer shut.
     """
     init = server_class.__init__
 
@@ -230,7 +235,11 @@ def release_upgraded_buffers(server_class):
             if not hasattr(rfile, "raw") and hasattr(rfile, "rfile"):
                 rfile = rfile.rfile
             if hasattr(rfile, "raw"):
+                original = getattr(rfile.raw, "_sock", None)  # gone once the file closes
                 rfile.close()
+                # a socket that could not be duplicated (TLS) is the WebSocket's own
+                if original is not None and original is not self.sock:
+                    original.close()
 
     server_class.__init__ = releasing_init
 
@@ -416,9 +425,14 @@ def ping_from_timers(engineio_socket_class, spawn_later):
 class Serving:
     """gevent's WSGI server: a pool as its connection limit, and a clean stop."""
 
-    #: open files a session may hold at once: simple-websocket dup()s the
-    #: socket of every WebSocket, so each takes two
-    files_per_session = 2
+    @property
+    def files_per_session(self):
+        """Open files a session may hold at once.
+
+        simple-websocket dup()s the socket of every WebSocket: two each,
+        unless the request's own is closed at the upgrade (released buffers).
+        """
+        return 1 if RELEASED_BUFFERS.active else 2
 
     def run(self, socketio, app, host, port, max_connections):
         from gevent.pool import Pool

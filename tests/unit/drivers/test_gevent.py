@@ -291,7 +291,7 @@ def _read_text_frame(sock):
 
 
 @pytest.mark.timeout(20)
-def test_an_upgraded_websocket_gives_back_the_request_s_buffered_file():
+def test_an_upgraded_websocket_gives_back_the_request_s_buffered_file_and_socket(capfd):
     pytest.importorskip("gevent")
     import json
 
@@ -312,19 +312,36 @@ def test_an_upgraded_websocket_gives_back_the_request_s_buffered_file():
         if not environ.get("HTTP_UPGRADE"):
             start_response("200 OK", [("Content-Length", "2")])
             return [b"ok"]
+        rfile = environ["wsgi.input"]  # an upgrade's is the buffered file itself
+        original = rfile.raw._sock  # the request's socket, which simple-websocket dup()s
         ws = Server(
             environ,
             thread_class=lambda target: gevent.Greenlet(target),
             event_class=gevent.event.Event,
             selector_class=gevent.selectors.DefaultSelector,
         )
-        rfile = environ["wsgi.input"]  # an upgrade's is the buffered file itself
-        ws.send(json.dumps({"closed": rfile.closed}))
+        ws.send(json.dumps({"closed": rfile.closed, "socket": original.fileno()}))
         ws.send(ws.receive(timeout=5))  # the socket still works both ways
         ws.close()
         return []
 
-    server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), app, log=None)
+    handled = gevent.event.Event()
+
+    class Handler(gevent.pywsgi.WSGIHandler):
+        upgrade = False
+
+        def handle_one_response(self):
+            self.upgrade = bool(self.environ.get("HTTP_UPGRADE"))
+            super().handle_one_response()
+
+        def handle(self):
+            try:
+                super().handle()
+            finally:
+                if self.upgrade:
+                    handled.set()
+
+    server = gevent.pywsgi.WSGIServer(("127.0.0.1", 0), app, log=None, handler_class=Handler)
     server.start()
     try:
         with gevent.Timeout(10):
@@ -346,12 +363,15 @@ def test_an_upgraded_websocket_gives_back_the_request_s_buffered_file():
             while b"\r\n\r\n" not in head:
                 head += client.recv(1)
             assert head.startswith(b"HTTP/1.1 101"), head
-            assert json.loads(_read_text_frame(client)) == {"closed": True}
+            # both closed: the connection lives on simple-websocket's duplicate
+            assert json.loads(_read_text_frame(client)) == {"closed": True, "socket": -1}
             client.sendall(frame("echo"))
             assert _read_text_frame(client) == "echo"
             client.close()
+            handled.wait()  # the server's end of the connection, on its closed socket
     finally:
         server.stop(timeout=1)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_a_ping_timer_holds_no_greenlet_until_it_is_due():
