@@ -500,10 +500,11 @@ class Serving:
         import eventlet.green.socket
         import eventlet.wsgi
 
-        from . import LISTEN_BACKLOG
+        from . import LISTEN_BACKLOG, no_delay
 
         family, _, _, _, address = eventlet.green.socket.getaddrinfo(host, port)[0]
         listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+        no_delay(listener)
         eventlet.wsgi.server(listener, app, log_output=False, max_size=max_connections)
 
     def stop(self, socketio):

@@ -434,12 +434,29 @@ class Serving:
         """
         return 1 if RELEASED_BUFFERS.active else 2
 
+    def __init__(self):
+        self._server = None
+
     def run(self, socketio, app, host, port, max_connections):
+        # Flask-SocketIO's run() makes its listener from an address, with
+        # no say in its options; this is its gevent branch (simple-websocket
+        # serving) with a listener of our own.
+        import socket
+
+        import gevent.socket
+        from gevent import pywsgi
         from gevent.pool import Pool
 
-        from . import LISTEN_BACKLOG
+        from . import LISTEN_BACKLOG, no_delay
 
-        socketio.run(app, host=host, port=port, spawn=Pool(max_connections), backlog=LISTEN_BACKLOG)
+        family, _, _, _, address = gevent.socket.getaddrinfo(host, port)[0]
+        listener = gevent.socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(LISTEN_BACKLOG)
+        no_delay(listener)
+        self._server = pywsgi.WSGIServer(listener, app, log=None, spawn=Pool(max_connections))
+        self._server.serve_forever()
 
     def stop(self, socketio):
-        socketio.wsgi_server.stop(timeout=2)
+        self._server.stop(timeout=2)
