@@ -92,6 +92,20 @@ def one_line(rec):
             _f(rec["kb_per_connection_marginal"]),
             (" [" + _flags(rec) + "]") if rec["flags"] else "",
         )
+    if sc == "speedpage":
+        med, ratios = rec["median_ms"], rec["ratios"]
+        return (
+            "speedpage %s: median Socket.IO/WebSocket %s ms, plain WebSocket %s ms, fetch %s ms: "
+            "Socket.IO at %.2fx the plain WebSocket's round trip, %.1fx faster than fetch"
+            % (
+                rec["server"],
+                _f(med["sio-ws"], 2),
+                _f(med["ws"], 2),
+                _f(med["fetch"], 2),
+                ratios["sio_ws_over_ws"],
+                ratios["fetch_over_sio_ws"],
+            )
+        )
     return "%s %s" % (sc, rec["server"])
 
 
@@ -245,6 +259,34 @@ def summary_rows(result):
             lambda r: r["deliveries"]["lost"] + r["deliveries"]["dups"],
             g,
         )
+    for r in _by(recs, "speedpage")[:1]:
+        name = "/speed page in Chromium, %s round trips per method" % "{:,}".format(
+            r["params"]["rounds"]
+        )
+
+        def p(s):
+            return _get(recs, "speedpage", s)
+
+        for method, label in (
+            ("sio-ws", "Socket.IO over WebSocket"),
+            ("ws", "plain WebSocket"),
+            ("fetch", "fetch"),
+        ):
+            add(name, "%s median (ms)" % label, "lower", lambda r, m=method: r["median_ms"][m], p)
+        add(
+            name,
+            "Socket.IO / plain WebSocket round trip (target <= 1.2)",
+            "lower",
+            lambda r: r["ratios"]["sio_ws_over_ws"],
+            p,
+        )
+        add(
+            name,
+            "fetch / Socket.IO round trip (target >= 5)",
+            "higher",
+            lambda r: r["ratios"]["fetch_over_sio_ws"],
+            p,
+        )
     for procs in (1, 2):
 
         def f(s, procs=procs):
@@ -383,6 +425,11 @@ def markdown(result):
         out.append("## Reconnect storm")
         out.append("")
         out.append(_storm_table(_by(recs, "storm")))
+    if _by(recs, "speedpage"):
+        out.append("")
+        out.append("## The /speed page (headless Chromium, rate limits on as shipped)")
+        out.append("")
+        out.append(_speedpage_table(_by(recs, "speedpage")))
     if _by(recs, "connections"):
         out.append("")
         out.append("## Idle connections")
@@ -558,6 +605,29 @@ def _ceiling_table(rs):
             ]
         )
     return _table(header, rows) + "\n\n(x: failed: p99 over the bound, or a delivery missing)"
+
+
+def _speedpage_table(rs):
+    from bench.speedpage import METHODS
+
+    header = ["server", "run"] + ["%s median / p95 ms, round trips/s, bytes" % m for m in METHODS]
+    rows = []
+    for r in rs:
+        for number, run in enumerate(r["runs"], 1):
+            rows.append(
+                [r["server"], number]
+                + [
+                    "%s / %s, %s, %s"
+                    % (
+                        _f(run[m]["median"], 2),
+                        _f(run[m]["p95"], 2),
+                        _f(run[m]["rps"], 0),
+                        _f(run[m]["bytes"], 0),
+                    )
+                    for m in METHODS
+                ]
+            )
+    return _table(header, rows)
 
 
 def _storm_table(rs):

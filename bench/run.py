@@ -42,6 +42,7 @@ SCENARIOS = [
     "deflate",
     "sharding",
     "storm",
+    "speedpage",
 ]
 QUICK_SCENARIOS = ["fanout", "ceiling", "ingest", "connections", "delivery", "storm"]
 
@@ -81,6 +82,8 @@ SETTINGS = {
     "storm_jitter_ms": (1000, 1000),
     "storm_deadline_s": (10.0, 10.0),
     "ingest_limits": (True, False),
+    "speedpage_rounds": (1000, 200),
+    "speedpage_runs": (3, 1),
 }
 
 # Ingest with the rate limits on: every check the shipped limits make on a post
@@ -714,6 +717,26 @@ class Bench:
                 rec = self.record("storm", contender, params, res)
             finally:
                 _stop(gens + [poster], servers)
+            log("   ", report.one_line(rec))
+
+    def scenario_speedpage(self):
+        """The /speed page in headless Chromium, as a visitor runs it (bench/speedpage.py).
+
+        With the shipped configuration (rate limits on), not the bench's:
+        the page is what a newcomer tries first. Node's peer has no such page.
+        """
+        from bench import speedpage
+
+        rounds, runs = self.s["speedpage_rounds"], self.s["speedpage_runs"]
+        for contender in self.order([c for c in self.servers if CONTENDERS[c][0] == "wall"]):
+            log("speedpage %s: %d runs of %d round trips per method" % (contender, runs, rounds))
+            servers = self.start(contender, extra_env={"WALL_RATE_LIMITS": "on"})
+            try:
+                res = speedpage.run_one(servers[0].url, rounds, runs)
+                res["alive"] = servers[0].alive()
+            finally:
+                _stop([], servers)
+            rec = self.record("speedpage", contender, {"rounds": rounds, "runs": runs}, res)
             log("   ", report.one_line(rec))
 
     def scenario_scaleout(self):
