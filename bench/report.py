@@ -277,14 +277,14 @@ def summary_rows(result):
             name,
             "Socket.IO / plain WebSocket round trip (target <= 1.2)",
             "lower",
-            lambda r: r["ratios"]["sio_ws_over_ws"],
+            lambda r: "%.2fx" % r["ratios"]["sio_ws_over_ws"],
             p,
         )
         add(
             name,
             "fetch / Socket.IO round trip (target >= 5)",
             "higher",
-            lambda r: r["ratios"]["fetch_over_sio_ws"],
+            lambda r: "%.2fx" % r["ratios"]["fetch_over_sio_ws"],
             p,
         )
     for procs in (1, 2):
