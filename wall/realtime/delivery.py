@@ -422,19 +422,62 @@ class Delivery:
             recipients = rooms.recipients(wall)
             organizers = rooms.organizer_recipients(wall)
             now_ms = time.time() * 1000
+            pending = []
             for item in items:
                 entry_id = item["id"] if isinstance(item, dict) else item.id
                 key = id_key(entry_id)
                 if key <= last:
                     continue  # already delivered: a read may overlap a join
                 if recipients:
-                    self._emit(wall, entry_id, item, recipients, organizers, now_ms)
+                    self._emit(wall, entry_id, item, recipients, organizers, now_ms, pending)
                     if isinstance(item, SettingsChange):
+                        self._flush(wall, pending)  # to the watchers from before it
                         self._enforce(wall, item.settings)
                         recipients = rooms.recipients(wall)
                         organizers = rooms.organizer_recipients(wall)
                 last = key
                 rooms.positions[wall] = entry_id
+            self._flush(wall, pending)
+
+    def _flush(self, wall, pending):
+        """Send what :meth:`_emit` gathered, in order (lock held).
+
+        A run of messages to the same sockets (the entries of one read, when
+        posts come faster than one is delivered) goes out in one write per
+        socket instead of one per message.
+        """
+        i, n = 0, len(pending)
+        while i < n:
+            to = pending[i][1]
+            j = i + 1
+            while j < n and pending[j][1] is to:
+                j += 1
+            if j - i == 1:
+                self._send_entry(wall, *pending[i])
+            else:
+                run = pending[i:j]
+                try:
+                    self.broadcast.send_many(to, [(event, data) for _, _, event, data in run])
+                except Exception:
+                    # One of them cannot be encoded, so none was sent: each
+                    # on its own, and only that one's sockets resync.
+                    for message in run:
+                        self._send_entry(wall, *message)
+                else:
+                    self.metrics.deliveries.inc(len(to) * len(run))
+            i = j
+        pending.clear()
+
+    def _send_entry(self, wall, entry_id, to, event, data):
+        try:
+            self.broadcast.send(to, event, data)
+        except Exception:
+            # Not one recipient (the broadcast copes with those): this
+            # entry cannot be sent at all. Its sockets re-join and read
+            # it from the stream instead.
+            log.exception("delivery: %s of %s could not be sent", entry_id, wall)
+            self.broadcast.send(to, protocol.RESYNC, {"wall": wall})
+        self.metrics.deliveries.inc(len(to))
 
     def _enforce(self, wall, settings):
         """A wall that is private now (or has a new passcode): its watchers
@@ -451,8 +494,9 @@ class Delivery:
                     self.presence.set_local(wall, count)
                     self.sockets.leave(sid, wall)
 
-    def _emit(self, wall, entry_id, item, recipients, organizers, now_ms):
-        """Send one stream entry to the wall's sockets: what each must see of it."""
+    def _emit(self, wall, entry_id, item, recipients, organizers, now_ms, pending):
+        """What each of the wall's sockets must see of one stream entry, added
+        to ``pending`` as ``(entry_id, sockets, event, data)`` for :meth:`_flush`."""
         sends = []
         if isinstance(item, dict):
             if item["status"] == protocol.PENDING:
@@ -482,17 +526,8 @@ class Delivery:
             sends.append((recipients, protocol.WALL_UPDATED, {"wall": wall, "settings": settings}))
         # a Skipped entry (not understood, logged once) is stepped over
         for to, event, data in sends:
-            if not to:
-                continue
-            try:
-                self.broadcast.send(to, event, data)
-            except Exception:
-                # Not one recipient (the broadcast copes with those): this
-                # entry cannot be sent at all. Its sockets re-join and read
-                # it from the stream instead.
-                log.exception("delivery: %s of %s could not be sent", entry_id, wall)
-                self.broadcast.send(to, protocol.RESYNC, {"wall": wall})
-            self.metrics.deliveries.inc(len(to))
+            if to:
+                pending.append((entry_id, to, event, data))
 
 
 def _not_likes(entries):

@@ -85,6 +85,45 @@ def test_one_frame_for_every_direct_writer_and_the_same_packet_queued_for_the_re
     assert (broadcast.direct, broadcast.queued) == (2, 2)
 
 
+def frames_in(data):
+    """The payloads of the unmasked server text frames one after another in ``data``."""
+    out = []
+    while data:
+        n = data[1]
+        start = 2 if n < 126 else 4
+        if n == 126:
+            n = struct.unpack("!H", data[2:4])[0]
+        out.append(unframe(data[: start + n]))
+        data = data[start + n :]
+    return out
+
+
+def test_several_events_go_to_a_direct_writer_in_one_write_and_to_a_queue_in_order(server):
+    broadcast = Broadcast(server, "/wall")
+    posts = [{"id": "%d-0" % i, "message": "x" * (60 * i)} for i in range(1, 4)]
+    broadcast.send_many(
+        ["direct1", "busy", "polling"], [("new post", p) for p in posts] + [("online", 2)]
+    )
+    sockets = server.eio.sockets
+    writes = sockets["direct1"].wall_direct.frames
+    assert len(writes) == 1, "one write for the run"
+    texts = frames_in(writes[0])
+    assert [json.loads(t[len("42/wall,") :]) for t in texts] == [["new post", p] for p in posts] + [
+        ["online", 2]
+    ]
+    for name in ("busy", "polling"):
+        assert [p.encode() for p in sockets[name].queued] == texts, name
+    assert (broadcast.direct, broadcast.queued) == (4, 8)
+
+
+def test_several_events_of_which_one_cannot_be_encoded_send_none(server):
+    broadcast = Broadcast(server, "/wall")
+    with pytest.raises(TypeError):
+        broadcast.send_many(["direct1", "polling"], [("new post", {"id": "1-0"}), ("x", {1j})])
+    assert server.eio.sockets["direct1"].wall_direct.frames == []
+    assert server.eio.sockets["polling"].queued == []
+
+
 def test_with_direct_writes_off_everything_is_queued(server):
     broadcast = Broadcast(server, "/wall", direct_writes=False)
     broadcast.send(["direct1", "polling"], "online", {"wall": "w", "count": 2})

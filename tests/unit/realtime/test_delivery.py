@@ -54,9 +54,25 @@ class Sent:
 
     def __init__(self):
         self.log = []
+        #: the length of every send_many
+        self.runs = []
+        #: (event, data) -> True for what cannot be encoded
+        self.fails = None
 
     def send(self, eio_sids, event, data):
+        self._encode(event, data)
         self.log.append((sorted(eio_sids), event, data))
+
+    def send_many(self, eio_sids, messages):
+        for event, data in messages:  # all encoded first: on an error none is sent
+            self._encode(event, data)
+        self.runs.append(len(messages))
+        for event, data in messages:
+            self.send(eio_sids, event, data)
+
+    def _encode(self, event, data):
+        if self.fails is not None and self.fails(event, data):
+            raise TypeError("cannot encode")
 
     def to(self, eio_sid, event=protocol.NEW_POST):
         return [
@@ -303,17 +319,36 @@ def test_a_send_that_closes_a_session_does_not_deadlock_the_reader(parts):
     assert sent.to("e-a")[-1] == new[0] and sent.to("e-dead")[-1] != new[0]
 
 
+def test_posts_read_together_go_out_as_one_run_to_the_same_sockets(parts):
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "a")
+    join(delivery, "b")
+    first = add(posts, 3)
+    poll(delivery)
+    assert sent.runs == [3], "one send for the three posts of one read"
+    assert sent.to("e-a") == sent.to("e-b") == first
+    later = add(posts, 1, "later")
+    poll(delivery)
+    assert sent.runs == [3] and sent.to("e-a")[-1] == later[0]
+
+
+def test_a_run_stops_where_the_sockets_change(parts):
+    delivery, posts, sent, _, _ = parts
+    join(delivery, "a")
+    store_post(posts, W, "ann", "one")
+    WallStore(posts.redis).update(W, {"title": "T"}, "s1")
+    store_post(posts, W, "ann", "two")
+    poll(delivery)
+    events = [e for _, e, _ in sent.log]
+    assert events == [protocol.NEW_POST, protocol.WALL_UPDATED, protocol.NEW_POST], events
+    # the change goes to the watchers from before it, then may change them
+    assert sent.runs == [2]
+
+
 def test_an_entry_that_cannot_be_sent_at_all_makes_its_sockets_resync(parts):
     delivery, posts, sent, _, _ = parts
     join(delivery, "a")
-    send = sent.send
-
-    def fails_on_the_second(eio_sids, event, data):
-        if event == protocol.NEW_POST and data["message"] == "m1":
-            raise TypeError("cannot encode")
-        send(eio_sids, event, data)
-
-    sent.send = fails_on_the_second
+    sent.fails = lambda event, data: event == protocol.NEW_POST and data["message"] == "m1"
     first = add(posts, 3)
     poll(delivery)
     assert sent.to("e-a") == [first[0], first[2]]
