@@ -12,6 +12,20 @@ METHODS = ["sio-ws", "sio-polling", "ws", "fetch"]
 ROWS = "#results-body tr"
 
 
+@pytest.fixture(autouse=True)
+def _polling_close_race(console):
+    # After its run the page closes the Socket.IO long-polling session,
+    # whose GET is always waiting for the next packet. The GET and the
+    # close travel on two connections: when the close is handled first,
+    # engine.io has ended the session and answers the GET 400 ("Invalid
+    # session"). socket.io-client ignores that reply; Chromium logs it as
+    # a failed resource (about 1 run in 20 here, before and after this
+    # round's changes). Any other error still fails the test.
+    console.allow(
+        r"/speed: console\.error: Failed to load resource: .* status of 400 \(BAD REQUEST\)"
+    )
+
+
 def run(page, rounds, number=1):
     """Type ``rounds``, press Run, and wait until run ``number`` has all four results."""
     page.fill("#rounds", str(rounds))
