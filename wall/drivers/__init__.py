@@ -222,8 +222,8 @@ def no_delay(listener):
     With it on, a small write waits for the peer's ACK of the previous one,
     which the peer delays by up to 40 ms: gevent's WSGI server writes a
     response's headers and body in two sends, so every keep-alive request
-    (REST, each long-poll) took 44 ms; and two frames to one WebSocket in a
-    row (an ack, then a post) wait the same. Node's ``ws`` turns it off too.
+    (REST, each long-poll) took 44 ms; two small writes in a row to one
+    WebSocket can wait the same way. Node's ``ws`` turns it off too.
     """
     import socket
 
