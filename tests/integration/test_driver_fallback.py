@@ -76,6 +76,7 @@ def test_under_gevent_its_own_patches_are_on_and_eventlet_s_are_off(start_change
         "gevent.ping_timers",
         "gevent.released_buffers",
         "gevent.writer_on_demand",
+        "gevent.inline_reads",
     ):
         assert metric(server, 'wall_fast_path{name="%s"}' % name) == 1, name
     assert metric(server, 'wall_fast_path{name="eventlet.direct_writes"}') == 0

@@ -1,7 +1,7 @@
 """Everything specific to gevent: simple-websocket's limits and per-socket costs.
 
 Under gevent, engine.io serves WebSockets through simple-websocket (when
-gevent-websocket is not installed). Five patches, each checked before it
+gevent-websocket is not installed). Six patches, each checked before it
 is applied (:mod:`wall.drivers`):
 
 - **message cap**: engine.io passes simple-websocket no message size limit
@@ -37,6 +37,10 @@ is applied (:mod:`wall.drivers`):
   buffered file for a connection's life; simple-websocket uses a duplicate
   of the socket, so the file and the request's own socket are closed once
   the WebSocket is set up (one open file per WebSocket instead of two).
+- **inline reads**: simple-websocket's reader greenlet per WebSocket
+  handed each message to the request's greenlet through an event (two
+  greenlets woken per message, two stacks per idle connection); here the
+  request's greenlet reads and parses itself (:mod:`wall.drivers.inline_reads`).
 - **ping timers**: engine.io sends each session's next PING from a greenlet
   that sleeps for the ping interval, so every idle connection holds a
   started greenlet with its own saved stack. Here a bare timer of gevent's
@@ -48,7 +52,7 @@ runs, so it can be loaded anywhere to check its targets.
 
 import importlib
 
-from . import Patch, Target, ping_timers, replaces, writer_tasks
+from . import Patch, Target, inline_reads, ping_timers, replaces, writer_tasks
 
 TESTED = {"python-engineio": "4.15.1", "simple-websocket": "1.1.0", "gevent": "26.9.0"}
 
@@ -166,6 +170,14 @@ WRITER_ON_DEMAND = Patch(
     TESTED,
 )
 
+INLINE_READS = Patch(
+    "gevent.inline_reads",
+    "simple-websocket reads in the request's own greenlet instead of a reader greenlet "
+    "per WebSocket",
+    inline_reads.TARGETS,
+    TESTED,
+)
+
 
 def install():
     """Apply every gevent patch whose targets hold (idempotent)."""
@@ -188,6 +200,18 @@ def install():
             engineio.socket.Socket, gevent.socket.socket, gevent.lock.Semaphore, gevent.spawn
         )
         DIRECT_WRITES.active = True
+    if _simple_websocket_serves(driver) and INLINE_READS.usable() and not INLINE_READS.active:
+        import engineio.socket
+        import gevent
+        import simple_websocket.ws
+        from wsproto.utilities import LocalProtocolError
+
+        inline_reads.read_inline(
+            simple_websocket.ws.Base, (LocalProtocolError,), gevent.Timeout, gevent.spawn
+        )
+        inline_reads.without_readers(driver.WebSocketWSGI)
+        inline_reads.finish_on_return(engineio.socket.Socket)
+        INLINE_READS.active = True
     if RELEASED_BUFFERS.usable() and not RELEASED_BUFFERS.active:
         import simple_websocket.ws
 

@@ -41,6 +41,7 @@ def test_there_is_a_patch_for_every_fast_path_and_hook():
         "gevent.direct_writes",
         "gevent.ping_timers",
         "gevent.released_buffers",
+        "gevent.inline_reads",
     }
 
 
