@@ -441,8 +441,9 @@ def markdown(result):
             continue
         out.append("")
         out.append(
-            "## Profile of the wall: %s (py-spy, %d samples, idle excluded; files %s)"
+            "## Profile of %s: %s (py-spy, %d samples, idle excluded; files %s)"
             % (
+                r["server"],
                 "fan-out S=%s at %g posts/s"
                 % ("{:,}".format(r["params"]["subscribers"]), r["params"]["rate"])
                 if r["scenario"] == "profile"

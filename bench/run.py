@@ -832,27 +832,33 @@ class Bench:
                 log("   ", report.one_line(rec))
 
     def scenario_profile(self):
-        """py-spy on the wall while it fans out to 1,000 subscribers."""
+        """py-spy on each wall contender (``--servers``) while it fans out to 1,000
+        subscribers, at ``--rate`` posts/s if given."""
         from bench import profile
 
         size = self.s["ceiling_subscribers"]
-        rate = self.s["profile_rate"]
+        rate = self.args.rate or self.s["profile_rate"]
         seconds = self.s["profile_seconds"]
-        log("profile wall: S=%d at %.1f posts/s for %.0f s under py-spy" % (size, rate, seconds))
-        sess = self.open_fanout("wall", size)
-        try:
-            self.fanout_step(sess, rate, self.s["warmup_seconds"])
-            spy = profile.start(
-                sess["servers"][0].pid,
-                seconds + 1,
-                os.path.join(self.outdir, self.stamp + "-profile"),
+        for contender in [c for c in self.order(self.servers) if CONTENDERS[c][0] == "wall"]:
+            log(
+                "profile %s: S=%d at %.1f posts/s for %.0f s under py-spy"
+                % (contender, size, rate, seconds)
             )
-            res = self.fanout_step(sess, rate, seconds)
-            res["profile"] = profile.finish(spy)
-            rec = self.record("profile", "wall", {"subscribers": size, "rate": rate}, res)
-        finally:
-            self.close_fanout(sess)
-        log("   ", report.one_line(rec))
+            suffix = "" if contender == "wall" else "-" + contender
+            sess = self.open_fanout(contender, size)
+            try:
+                self.fanout_step(sess, rate, self.s["warmup_seconds"])
+                spy = profile.start(
+                    sess["servers"][0].pid,
+                    seconds + 1,
+                    os.path.join(self.outdir, self.stamp + "-profile" + suffix),
+                )
+                res = self.fanout_step(sess, rate, seconds)
+                res["profile"] = profile.finish(spy)
+                rec = self.record("profile", contender, {"subscribers": size, "rate": rate}, res)
+            finally:
+                self.close_fanout(sess)
+            log("   ", report.one_line(rec))
 
     def wait_quiet(self, max_wait, threshold=QUIET_CORE_PCT, window=5.0):
         """Wait (up to ``max_wait`` s) until other jobs use less than ``threshold``% of a core."""
