@@ -20,6 +20,8 @@ dependency bump changes any target.
   (applied by the eventlet and gevent drivers).
 - :mod:`.writer_tasks`: engine.io's WebSocket writer as a task only while
   something is queued (applied by the eventlet and gevent drivers).
+- :mod:`.inline_reads`: simple-websocket's reads in the greenlet that waits
+  for them (applied by the gevent driver).
 - :mod:`.eventlet`, :mod:`.gevent`: what is specific to one async library
   (imported only by ``app.py``, through :func:`install`, when it serves).
 """
