@@ -7,18 +7,25 @@ request's own greenlet, which loops on it for the connection's life. So
 every incoming message woke two greenlets one after the other (the reader,
 then, through the hub, the request's), and every idle connection held a
 second greenlet with its saved stack. Here no reader is started: the
-request's greenlet reads and parses in ``receive`` itself, exactly as the
-reader's loop did (the same ``recv``, ``receive_data`` and
+request's greenlet reads and parses in ``receive`` itself, with the
+reader's loop body (the same ``recv``, ``receive_data`` and
 ``_handle_events``, so pings, close frames and the message cap behave as
-they did), and closes the socket where the reader's loop ended.
+they did), and closes the socket where a read ended the connection, as
+the reader's loop did.
 
-What the reader also did while nobody called ``receive``, here is done
-when the session's handler returns: if the WebSocket is still open (an
-upgrade that failed, a message engine.io refused), it is closed; and if
-its last read did not end the connection, a greenlet reads once more (the
-client's answering close frame, for at most :data:`DRAIN_SECONDS`) before
-the socket closes, so that unread bytes do not turn the close into a reset
-that could cut off the close frame itself.
+What the reader did while nobody called ``receive`` differs:
+
+- While a message's handler runs, nothing reads: a ping, a close frame or
+  the client's going away are seen at the next ``receive`` (the kernel's
+  buffer holds what arrives meanwhile, where the reader buffered it
+  without limit).
+- A WebSocket closed by the server (from another greenlet) is not read
+  until its handler returns; then a greenlet reads what the client still
+  sends, up to its answering close frame, for at most
+  :data:`DRAIN_SECONDS`, before the socket closes, so that unread bytes do
+  not turn the close into a reset that could cut off the close frame
+  itself. A WebSocket its handler leaves open (an upgrade that failed, a
+  message engine.io refused) is closed first, in that greenlet too.
 
 Only for connections whose simple-websocket has no ping interval of its
 own (engine.io sets none: it pings in its own protocol); any other keeps
@@ -41,7 +48,7 @@ TARGETS = [
         "Base.__init__",
         "simple-websocket",
         "25f57ef0b5f8",
-        sets=("thread", "event", "input_buffer", "connected", "ping_interval"),
+        sets=("thread", "input_buffer", "connected", "sock", "ws", "receive_bytes"),
     ),
     # replaced below for inline connections; the loop and the buffer it waits on
     Target("simple_websocket.ws", "Base.receive", "simple-websocket", "c7165a4fb69e"),
@@ -60,6 +67,27 @@ TARGETS = [
     Target(
         "engineio.async_drivers.gevent", "WebSocketWSGI.__init__", "python-engineio", "96aa95db6499"
     ),
+    # and passes it on; engine.io's wait turns ConnectionClosed into None,
+    # its close checks connected
+    Target(
+        "simple_websocket.ws",
+        "Server.__init__",
+        "simple-websocket",
+        "daea66f7fe24",
+        sets=("environ", "mode"),
+    ),
+    Target(
+        "engineio.async_drivers._websocket_wsgi",
+        "SimpleWebSocketWSGI.wait",
+        "python-engineio",
+        "596e6ed5f73c",
+    ),
+    Target(
+        "engineio.async_drivers._websocket_wsgi",
+        "SimpleWebSocketWSGI.close",
+        "python-engineio",
+        "f2623784599b",
+    ),
     Target(
         "engineio.async_drivers._websocket_wsgi",
         "SimpleWebSocketWSGI.__call__",
@@ -68,7 +96,7 @@ TARGETS = [
         sets=("ws",),
     ),
     # the session's handler, which ends when the connection is done with
-    Target("engineio.socket", "Socket._websocket_handler", "python-engineio"),
+    Target("engineio.socket", "Socket._websocket_handler", "python-engineio", "58afe1227192"),
 ]
 
 
@@ -121,28 +149,34 @@ def read_inline(base_class, protocol_errors, timeout_class, spawn):
             return self.input_buffer.pop(0)
         if self.connected:
             return None  # the timeout passed
-        _end(self)
+        # closed: by a read (its socket is closed), or by the server, whose
+        # socket the handler's return drains
         return receive(self, 0)  # raises ConnectionClosed, as the reader's end made it
 
     base_class.receive = inline_receive
     base_class.wall_socket_closed = False
-    base_class.wall_finish_inline = lambda self: _finish(self, caught, spawn)
+    base_class.wall_finish_inline = lambda self: _finish(self, caught, timeout_class, spawn)
 
 
 def _read_until_message(websocket, caught):
     # the body of simple-websocket's reader loop (without its pings: an
-    # inline connection has none)
+    # inline connection has none); a read that ends the connection closes
+    # the socket, as the reader's loop did after it
     while websocket.connected and not websocket.input_buffer:
         try:
-            data = websocket.sock.recv(websocket.receive_bytes)
-            if not data:
-                raise OSError()
-            websocket.ws.receive_data(data)
-            websocket.connected = websocket._handle_events()
+            _read_once(websocket)
         except caught:
             websocket.connected = False
-    if not websocket.connected:
-        _end(websocket)
+        if not websocket.connected:
+            _end(websocket)
+
+
+def _read_once(websocket):
+    data = websocket.sock.recv(websocket.receive_bytes)
+    if not data:
+        raise OSError()
+    websocket.ws.receive_data(data)
+    websocket.connected = websocket._handle_events()
 
 
 def _end(websocket):
@@ -152,24 +186,39 @@ def _end(websocket):
         websocket.sock.close()
 
 
-def _finish(websocket, caught, spawn):
-    """The session's handler returned: close what the reader would have closed."""
-    if websocket.wall_socket_closed:
-        return
-    if websocket.connected:
-        try:
-            websocket.close()
-        except Exception:  # the socket is gone; nothing left to tell the client
-            websocket.connected = False
-    spawn(_drain, websocket, caught)
+def _finish(websocket, caught, timeout_class, spawn):
+    """The session's handler returned: close what the reader would have closed.
+
+    In a greenlet of its own, so that a handler ending (a server's stop kills
+    them) never waits for a slow client's socket.
+    """
+    if not websocket.wall_socket_closed:
+        spawn(_close_and_drain, websocket, caught, timeout_class)
 
 
-def _drain(websocket, caught):
+def _close_and_drain(websocket, caught, timeout_class):
     try:
-        websocket.sock.settimeout(DRAIN_SECONDS)
-        websocket.sock.recv(websocket.receive_bytes)
-    except caught:
-        pass
+        with timeout_class(DRAIN_SECONDS, False):
+            if websocket.connected:
+                try:
+                    websocket.close()
+                except Exception:  # the socket is gone; nothing left to tell the client
+                    websocket.connected = False
+            # until the client's close frame (or anything else that ends the
+            # connection for wsproto), its end of the connection, or an
+            # error; what it sent before is dropped
+            keep_going = True
+            while keep_going:
+                try:
+                    data = websocket.sock.recv(websocket.receive_bytes)
+                    if not data:
+                        break
+                    websocket.ws.receive_data(data)
+                    keep_going = websocket._handle_events()
+                except caught:
+                    break
+                finally:
+                    websocket.input_buffer.clear()
     finally:
         _end(websocket)
 

@@ -20,6 +20,7 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import CloseConnection, Ping, Pong, Request, TextMessage
 from wsproto.utilities import LocalProtocolError
 
+from tests.support.raw_websocket import frame
 from wall.drivers import inline_reads
 from wall.drivers.inline_reads import NoReader
 
@@ -142,16 +143,41 @@ def test_a_vanished_client_ends_receive():
     assert server.wall_socket_closed
 
 
-def test_an_open_websocket_left_by_its_handler_is_closed_after_one_more_read():
-    server, client, peer = connect()
-    server.wall_finish_inline()  # e.g. a failed upgrade: nobody reads any more
-    answer = events(client, peer)
-    assert [type(e) for e in answer] == [CloseConnection]
-    assert not server.wall_socket_closed  # waits for the client's answer first
-    peer.sendall(client.send(answer[0].response()))
+def wait_closed(server):
     with gevent.Timeout(5):
         while not server.wall_socket_closed:
             gevent.sleep(0.01)
+
+
+def test_an_open_websocket_left_by_its_handler_is_closed_after_the_client_s_answer():
+    server, client, peer = connect()
+    server.wall_finish_inline()  # e.g. a failed upgrade: nobody reads any more
+    gevent.sleep(0.05)  # the closing greenlet
+    answer = events(client, peer)
+    assert [type(e) for e in answer] == [CloseConnection]
+    assert not server.wall_socket_closed  # waits for the client's answer first
+    # what the client sent before its answer, more than one read's worth
+    # (raw frames: the client's wsproto sends nothing but its close once closing)
+    peer.sendall(b"".join(frame("x" * 3000) for _ in range(4)))
+    gevent.sleep(0.05)
+    assert not server.wall_socket_closed
+    peer.sendall(client.send(answer[0].response()))
+    wait_closed(server)
+    assert peer.recv(1) == b""  # a clean end, not a reset
+
+
+def test_a_websocket_the_server_closed_while_its_handler_was_busy_is_drained():
+    server, client, peer = connect()
+    peer.sendall(client.send(TextMessage("in flight")))
+    server.close(1001)  # from another greenlet, while nobody was in receive
+    closing = events(client, peer)
+    assert [(type(e), e.code) for e in closing] == [(CloseConnection, 1001)]
+    peer.sendall(client.send(closing[0].response()))
+    with pytest.raises(simple_websocket.ConnectionClosed):
+        with_timeout(server.receive)
+    assert not server.wall_socket_closed  # unread bytes: closing now would reset
+    server.wall_finish_inline()
+    wait_closed(server)
     assert peer.recv(1) == b""
 
 
