@@ -4,7 +4,9 @@ Each app has its own registry (the tests build many apps in one process).
 Gauges are read at scrape time from the live state, so they cannot drift.
 """
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import gc
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, GCCollector, Histogram
 
 
 class Metrics:
@@ -78,6 +80,20 @@ class Metrics:
             ["name"],
             registry=r,
         )
+        # python_gc_collections_total and friends: full collections are
+        # what a reconnect storm pays for (wall/serve.py)
+        GCCollector(registry=r)
+        self.gc_threshold = Gauge(
+            "wall_gc_threshold",
+            "The garbage collector's threshold per generation (wall/serve.py tunes it)",
+            ["generation"],
+            registry=r,
+        )
+        self.gc_frozen = Gauge(
+            "wall_gc_frozen_objects",
+            "Objects frozen at startup, which no collection visits",
+            registry=r,
+        )
 
     def observe(self, realtime, fast_paths):
         """Refresh the gauges from the live state, just before a scrape.
@@ -103,3 +119,6 @@ class Metrics:
             fast_paths["eventlet.direct_writes"] = False
         for name, active in fast_paths.items():
             self.fast_paths.labels(name).set(1 if active else 0)
+        for generation, threshold in enumerate(gc.get_threshold()):
+            self.gc_threshold.labels(str(generation)).set(threshold)
+        self.gc_frozen.set(gc.get_freeze_count())

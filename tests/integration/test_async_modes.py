@@ -43,3 +43,20 @@ def test_keep_alive_requests_do_not_wait_for_delayed_acks(start_server, async_mo
     finally:
         connection.close()
     assert statistics.median(times[1:]) < 0.02, times
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_the_server_runs_with_rarer_full_collections(start_server, async_mode):
+    # Full collections visit every open connection's objects; a reconnect
+    # storm spent a third of its time in them with Python's thresholds.
+    from wall.serve import GC_THRESHOLDS
+
+    from ..support.servers import metric
+
+    server = start_server(async_mode=async_mode)
+    for generation, threshold in enumerate(GC_THRESHOLDS):
+        assert metric(server, 'wall_gc_threshold{generation="%d"}' % generation) == threshold
+    # what the app built at startup is frozen: no collection visits it again
+    assert metric(server, "wall_gc_frozen_objects") > 10_000
+    assert metric(server, 'python_gc_collections_total{generation="0"}') >= 0

@@ -1,8 +1,11 @@
-"""How many sessions a process admits under an open-file limit (wall/serve.py)."""
+"""How many sessions a process admits under an open-file limit, and the
+garbage collector it serves with (wall/serve.py)."""
+
+import gc
 
 from wall import drivers
 from wall.drivers import eventlet, gevent
-from wall.serve import FILE_RESERVE, sessions_within
+from wall.serve import FILE_RESERVE, GC_THRESHOLDS, sessions_within, tune_garbage_collector
 
 
 def test_the_sessions_an_open_file_limit_leaves_room_for():
@@ -20,3 +23,15 @@ def test_every_web_server_says_what_a_session_costs_in_open_files(monkeypatch):
     assert gevent.Serving().files_per_session == 1
     assert eventlet.Serving.files_per_session == 1
     assert drivers.WerkzeugServing.files_per_session == 2
+
+
+def test_the_collector_is_tuned_for_serving():
+    before = gc.get_threshold()
+    try:
+        frozen = tune_garbage_collector()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert GC_THRESHOLDS[0] > before[0]  # rarer young, hence full, collections
+        assert frozen == gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
