@@ -1,6 +1,6 @@
 """Where a reconnect storm's server time goes: py-spy on one app process
-while N joined Socket.IO WebSockets drop at once (no close frame, as a
-lost network does) and then re-join their wall with ``after``.
+while N joined Socket.IO WebSockets drop at once (no close frame, as the
+bench's storm drops them) and then re-join their wall with ``after``.
 
     .venv/bin/python -m bench.profile_storm [N] [eventlet|gevent]
 
@@ -10,7 +10,9 @@ drops and the re-joins; here they are two phases, profiled apart, so that
 each one's CPU per client is its own: the drops until the server is idle
 again, then the re-joins until every ack is in. Prints both, with the
 full collections of the garbage collector in each (from ``/metrics``), and
-the functions with the largest inclusive share of samples in each.
+the functions with the largest inclusive share of samples in each, and
+the server's RSS along the way (closed connections' cycles wait for the
+next full collection).
 """
 
 import asyncio
@@ -22,6 +24,7 @@ import time
 
 from bench.infra import profile_env
 from bench.profile_handshakes import shares
+from bench.profile_memory import rss
 from deploy.launch import ROOT, AppProcess, free_port
 from tests.support.aio_client import AioWallClient, open_websockets
 from tests.support.servers import metric
@@ -40,8 +43,8 @@ def full_collections(url):
 
 
 def drop(client):
-    """Lose the connection as a dead network would: no Socket.IO or
-    WebSocket goodbye, the TCP connection reset."""
+    """Drop the connection without a Socket.IO or WebSocket goodbye, the TCP connection closed at once (as the bench's
+    ``ws.terminate()`` does)."""
     client.reconnect = False
     client._task.cancel()
     transport = client._ws._response.connection.transport
@@ -55,6 +58,7 @@ async def storm(url, n, pid, profile):
         await clients[0].post(WALL, "before the storm %d" % i)
     after = clients[0].ids()[-1]
     await asyncio.sleep(1)
+    memory = {"joined": rss(pid)}
     addresses = [c.local_addr for c in clients]
 
     phases = {}
@@ -77,6 +81,7 @@ async def storm(url, n, pid, profile):
         )
     for c in clients:
         await c._session.close()
+    memory["dropped"] = rss(pid)
 
     with profile("re-joins"):
         cpu, started, full = cpu_seconds(pid), time.monotonic(), full_collections(url)
@@ -92,8 +97,11 @@ async def storm(url, n, pid, profile):
             time.monotonic() - started,
             full_collections(url) - full,
         )
+    memory["re-joined"] = rss(pid)
     await asyncio.gather(*(c.close() for c in again))
-    return phases
+    await asyncio.sleep(2)
+    memory["all closed"] = rss(pid)
+    return phases, memory
 
 
 def main():
@@ -123,9 +131,13 @@ def main():
             self.spy.wait(30)
 
     try:
-        phases = asyncio.run(storm("http://127.0.0.1:%d" % port, n, server.pid, profile))
+        phases, memory = asyncio.run(storm("http://127.0.0.1:%d" % port, n, server.pid, profile))
     finally:
         server.stop()
+    print(
+        "server RSS (MB): "
+        + ", ".join("%s %.0f" % (when, size / 1e6) for when, size in memory.items())
+    )
     for phase, (cpu, took, full) in phases.items():
         total, top = shares(raws[phase])
         print(

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 3.0
 #: open files kept for what is not a session: the listener, Redis pools, logs
 FILE_RESERVE = 256
-#: the garbage collector's thresholds while serving (Python's are 700, 10, 10)
+#: the garbage collector's thresholds while serving (Python 3.11's are 700, 10, 10;
+#: 3.14's incremental collector reads them differently: revisit when moving)
 GC_THRESHOLDS = (10_000, 10, 10)
 
 
@@ -111,15 +112,18 @@ def raise_open_file_limit(wanted):
 def tune_garbage_collector(thresholds=GC_THRESHOLDS):
     """Fewer full collections while serving; return the objects frozen.
 
-    Every connection leaves its objects (the web server's request, the
-    WebSocket library's parser, the sockets) in reference cycles that only a
-    full collection frees, and with Python's thresholds a full collection,
-    which visits every object of every open connection (about 350 ms at
-    4,000 connections), ran every 85,000 or so allocations: a reconnect
-    storm spent a third of its server time in collections that mostly
-    found nothing (docs/performance.md, "The eighth step"). A young
-    generation of 10,000 objects makes full collections about 14 times
-    rarer, for some megabytes of dropped connections kept a little longer.
+    A connection that ends leaves its objects (the web server's request,
+    the WebSocket library's parser, the sockets) in reference cycles that,
+    once it has lived a while, only a full collection frees; and with
+    Python's thresholds a full collection, which visits every object of
+    every open connection (about 350 ms at 4,000 connections), could run
+    every 85,000 or so net allocations: a reconnect storm spent a third of
+    its server time in collections that mostly found nothing
+    (docs/performance.md, "The eighth step"). A young generation of 10,000
+    objects makes them about 14 times rarer. The price: closed
+    connections' cycles wait longer for the next full collection, which
+    still runs once the long-lived objects have grown by a quarter
+    (docs/deploy.md, "Memory").
     What the app made at startup (modules, routes, the settings) stays for
     the process's life: frozen, no collection visits it again.
     """
