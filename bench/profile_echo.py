@@ -18,7 +18,6 @@ page runs in adds about half a millisecond to each (bench ``speedpage``).
 
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +25,8 @@ import time
 import websocket
 
 from bench.infra import profile_env
-from bench.profile_handshakes import shares
-from deploy.launch import ROOT, AppProcess, free_port
+from bench.profile_handshakes import recording, shares
+from deploy.launch import AppProcess, free_port
 
 TEXT = "hello world"
 # py-spy's leaf while the process waits for events (gevent's loop, eventlet's poll)
@@ -107,19 +106,11 @@ def main():
                 "p95 %.0f | ratio %.2f"
                 % (mode, us(sio), us(sio, 0.95), us(plain), us(plain, 0.95), us(sio) / us(plain))
             )
-        spy = subprocess.Popen(
-            [os.path.join(ROOT, ".venv", "bin", "py-spy"), "record", "--pid", str(server.pid)]
-            + ["--rate", str(rate), "--format", "raw", "-o", raw, "--nonblocking"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1)
-        echoes, t0 = 0, time.monotonic()
-        while time.monotonic() - t0 < 6:
-            socketio_echoes(base, 1000)
-            echoes += 1000
-        spy.send_signal(2)
-        spy.wait(30)
+        with recording(server.pid, raw, rate):
+            echoes, t0 = 0, time.monotonic()
+            while time.monotonic() - t0 < 6:
+                socketio_echoes(base, 1000)
+                echoes += 1000
     finally:
         server.stop()
     total, top = shares(raw, top=40)

@@ -11,6 +11,7 @@ imperfectly: read the inclusive shares, not the leaves.
 
 import asyncio
 import collections
+import contextlib
 import os
 import re
 import subprocess
@@ -45,6 +46,24 @@ def shares(raw_path, top=45):
     return total, [(100 * n / total, name) for name, n in inclusive.most_common(top)]
 
 
+@contextlib.contextmanager
+def recording(pid, raw, rate=200):
+    """py-spy records process ``pid`` into ``raw`` (its raw format) while
+    the block runs, from a second after it starts sampling."""
+    spy = subprocess.Popen(
+        [os.path.join(ROOT, ".venv", "bin", "py-spy"), "record", "--pid", str(pid)]
+        + ["--rate", str(rate), "--format", "raw", "-o", raw, "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1)
+        yield
+    finally:
+        spy.send_signal(2)
+        spy.wait(30)
+
+
 async def open_sockets(url, n):
     started = time.monotonic()
     clients = await open_websockets(url, n, batch=200, timeout=60)
@@ -62,18 +81,10 @@ def main():
     server = AppProcess(port, env, os.path.join(workdir, "server.log"))
     server.start()
     raw = os.path.join(workdir, "profile.txt")
-    spy = subprocess.Popen(
-        [os.path.join(ROOT, ".venv", "bin", "py-spy"), "record", "--pid", str(server.pid)]
-        + ["--rate", "200", "--format", "raw", "-o", raw, "--nonblocking"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        time.sleep(1)
-        took = asyncio.run(open_sockets("http://127.0.0.1:%d" % port, n))
+        with recording(server.pid, raw):
+            took = asyncio.run(open_sockets("http://127.0.0.1:%d" % port, n))
     finally:
-        spy.send_signal(2)
-        spy.wait(30)
         server.stop()
     total, top = shares(raw)
     print("%d handshakes under %s in %.1f s: %.0f/s; %d samples" % (n, mode, took, n / took, total))

@@ -17,25 +17,18 @@ next full collection).
 
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-from bench.infra import profile_env
-from bench.profile_handshakes import shares
+from bench.infra import proc_cpu, profile_env
+from bench.profile_handshakes import recording, shares
 from bench.profile_memory import rss
-from deploy.launch import ROOT, AppProcess, free_port
+from deploy.launch import AppProcess, free_port
 from tests.support.aio_client import AioWallClient, open_websockets
 from tests.support.servers import metric
 
 WALL = "profile-storm"
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def full_collections(url):
@@ -43,8 +36,8 @@ def full_collections(url):
 
 
 def drop(client):
-    """Drop the connection without a Socket.IO or WebSocket goodbye, the TCP connection closed at once (as the bench's
-    ``ws.terminate()`` does)."""
+    """Drop the connection without a Socket.IO or WebSocket goodbye, the
+    TCP connection closed at once (as the bench's ``ws.terminate()`` does)."""
     client.reconnect = False
     client._task.cancel()
     transport = client._ws._response.connection.transport
@@ -63,19 +56,19 @@ async def storm(url, n, pid, profile):
 
     phases = {}
     with profile("drops"):
-        cpu, started, full = cpu_seconds(pid), time.monotonic(), full_collections(url)
+        cpu, started, full = proc_cpu(pid), time.monotonic(), full_collections(url)
         for c in clients:
             drop(c)
         # the server is done when its CPU stays still for half a second
-        last = cpu_seconds(pid)
+        last = proc_cpu(pid)
         while True:
             await asyncio.sleep(0.5)
-            now = cpu_seconds(pid)
+            now = proc_cpu(pid)
             if now - last < 0.01:
                 break
             last = now
         phases["drops"] = (
-            cpu_seconds(pid) - cpu,
+            proc_cpu(pid) - cpu,
             time.monotonic() - started - 0.5,
             full_collections(url) - full,
         )
@@ -84,7 +77,7 @@ async def storm(url, n, pid, profile):
     memory["dropped"] = rss(pid)
 
     with profile("re-joins"):
-        cpu, started, full = cpu_seconds(pid), time.monotonic(), full_collections(url)
+        cpu, started, full = proc_cpu(pid), time.monotonic(), full_collections(url)
         again = [AioWallClient(url, "websocket", a) for a in addresses]
 
         async def rejoin(c):
@@ -93,7 +86,7 @@ async def storm(url, n, pid, profile):
 
         await asyncio.gather(*(rejoin(c) for c in again))
         phases["re-joins"] = (
-            cpu_seconds(pid) - cpu,
+            proc_cpu(pid) - cpu,
             time.monotonic() - started,
             full_collections(url) - full,
         )
@@ -113,22 +106,9 @@ def main():
     server.start()
     raws = {}
 
-    class profile:
-        def __init__(self, phase):
-            self.raw = raws[phase] = os.path.join(workdir, phase + ".txt")
-
-        def __enter__(self):
-            self.spy = subprocess.Popen(
-                [os.path.join(ROOT, ".venv", "bin", "py-spy"), "record", "--pid", str(server.pid)]
-                + ["--rate", "200", "--format", "raw", "-o", self.raw, "--nonblocking"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(1)
-
-        def __exit__(self, *exc):
-            self.spy.send_signal(2)
-            self.spy.wait(30)
+    def profile(phase):
+        raws[phase] = os.path.join(workdir, phase + ".txt")
+        return recording(server.pid, raws[phase])
 
     try:
         phases, memory = asyncio.run(storm("http://127.0.0.1:%d" % port, n, server.pid, profile))
